@@ -1,0 +1,61 @@
+"""Configuration read from the environment (SOHOA_* variables), never from code edits.
+
+With nothing set, everything is embedded: SQLite files and a local object folder
+under SOHOA_HOME (default ./var beside the working directory).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    db_url: str
+    storage: str  # "local" or "s3"
+    storage_root: Path
+    s3_endpoint_url: str | None
+    s3_bucket: str | None
+    s3_access_key: str | None
+    s3_secret_key: str | None
+    s3_region: str
+    intake_dir: Path  # inventory lists dropped per agency: <intake_dir>/<AGENCY>/<list>.xlsx
+    delivery_dir: Path  # scanner deliveries: <delivery_dir>/<AGENCY>/<file notation>/<pages>
+    shared_db_url: str  # the shared database (CSDL dùng chung) integration writes to
+    shared_conn_id: str | None  # Airflow Postgres connection for the shared DB, if configured
+    ocr_lang: str
+    workers: int
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    home = Path(_env("SOHOA_HOME", str(Path.cwd() / "var"))).resolve()
+    storage_root = Path(_env("SOHOA_STORAGE_ROOT", str(home / "objects")))
+    return Settings(
+        home=home,
+        db_url=_env("SOHOA_DB_URL", f"sqlite:///{home / 'sohoa.db'}"),
+        storage=_env("SOHOA_STORAGE", "local"),
+        storage_root=storage_root,
+        s3_endpoint_url=_env("SOHOA_S3_ENDPOINT_URL"),
+        s3_bucket=_env("SOHOA_S3_BUCKET"),
+        s3_access_key=_env("SOHOA_S3_ACCESS_KEY"),
+        s3_secret_key=_env("SOHOA_S3_SECRET_KEY"),
+        s3_region=_env("SOHOA_S3_REGION", "us-east-1"),
+        intake_dir=Path(_env("SOHOA_INTAKE_DIR", str(home / "intake"))),
+        delivery_dir=Path(_env("SOHOA_DELIVERY_DIR", str(home / "deliveries"))),
+        shared_db_url=_env("SOHOA_SHARED_DB_URL", f"sqlite:///{home / 'shared.db'}"),
+        shared_conn_id=_env("SOHOA_SHARED_CONN_ID"),
+        ocr_lang=_env("SOHOA_OCR_LANG", "vie"),
+        workers=int(_env("SOHOA_WORKERS", str(os.cpu_count() or 2))),
+    )
