@@ -1,0 +1,1058 @@
+"""Progress numbers and the weekly progress report (báo cáo tiến độ hằng tuần).
+
+Every number is computed by SQL aggregation (GROUP BY / COUNT / SUM(CASE ...)) so the
+cost grows with the number of agencies and weeks, not with the number of files or
+pages. Python only reshapes the few aggregated rows (one per agency, or per agency and
+status) and sums agencies into their current successor for the roll-up.
+
+The report is written as an XLSX workbook and a self-contained HTML page (inline SVG
+charts, no JavaScript) to object storage, and recorded as a ``ReportRun`` row plus an
+event. Titles of restricted files (``access_mode != "public"``) never leave the
+database: the only list of files in the report (open rescan requests) selects the title
+with ``CASE WHEN access_mode = 'public'`` so restricted titles are not even read.
+
+No Airflow import here.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, text
+from sqlalchemy.orm import Session
+
+from sohoa import events
+from sohoa.db.models import (
+    FILE_STATUSES,
+    Agency,
+    Event,
+    File,
+    InventorySubmission,
+    Page,
+    PlanTarget,
+    ReportRun,
+    RescanRequest,
+)
+
+__all__ = [
+    "PHASES",
+    "PHASE_LABELS",
+    "RISK_RULES",
+    "build_weekly_report",
+    "current_successor_map",
+    "progress_numbers",
+    "render_html",
+    "render_xlsx",
+    "report_keys",
+    "week_start_of",
+]
+
+# --------------------------------------------------------------------------- rules
+# Everything a reviewer might want to change lives here, in one place.
+
+#: Weeks are Vietnamese calendar weeks (Monday 00:00 in Hanoi time).
+REPORT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+WEEKS_SHOWN = 8  # weekly history in the report
+THROUGHPUT_WEEKS = 4  # forecast uses the average of the last 4 weeks (28 days up to as_of)
+RESCAN_LIST_LIMIT = 200  # oldest open rescan requests listed in the report
+
+RISK_RULES = {
+    # open rescan requests / scanned pages above this ratio is a backlog
+    "rescan_backlog_ratio": 0.05,
+    # ... or any open request older than this many days
+    "rescan_max_age_days": 14,
+    # rejected pages / scanned pages above this ratio is a high reject rate
+    "reject_rate": 0.10,
+}
+RISK_LATE = "Chậm so với kế hoạch"
+RISK_RESCAN = "Tồn đọng quét lại"
+RISK_REJECT = "Tỷ lệ trang bị loại cao"
+
+#: Funnel phases, in report order (models.FILE_STATUSES).
+PHASES = tuple(FILE_STATUSES)
+PHASE_LABELS = {
+    "inventoried": "Đã lập danh mục",
+    "handed_over": "Đã bàn giao",
+    "arranged": "Đã chỉnh lý",
+    "scanned": "Đã số hóa (quét)",
+    "qc_passed": "Đạt kiểm tra chất lượng",
+    "qc_rejected": "Bị loại, chờ quét lại",
+    "ocr_done": "Đã nhận dạng (OCR)",
+    "integrated": "Đã tích hợp CSDL dùng chung",
+}
+PAGE_LABELS = {
+    "scanned": "Trang đã quét",
+    "qc_pass": "Trang đạt",
+    "qc_fixable": "Trang sửa tự động",
+    "qc_reject": "Trang bị loại",
+    "awaiting_rescan": "Trang chờ quét lại",
+    "ocr_done": "Trang đã OCR",
+    "low_confidence": "Trang OCR độ tin cậy thấp",
+}
+LEVEL_LABELS = {
+    "city": "Thành phố",
+    "district": "Cấp huyện",
+    "commune": "Cấp xã",
+    "department": "Sở, ban, ngành",
+}
+STATUS_LABELS = {
+    "active": "Đang hoạt động",
+    "merged": "Đã sáp nhập",
+    "dissolved": "Đã giải thể",
+    "split": "Đã chia tách",
+}
+PAGE_KEYS = tuple(PAGE_LABELS)
+
+
+def _funnel_statuses() -> dict[str, tuple[str, ...]]:
+    """For each phase, the file statuses that count in it (the funnel is cumulative).
+
+    A file counts in every phase up to its status; ``qc_rejected`` is a side branch:
+    it counts as scanned but not as qc_passed or beyond. Unknown statuses count only
+    as inventoried (every file is).
+    """
+    rank = {s: i for i, s in enumerate(FILE_STATUSES)}
+    eff = dict(rank, qc_rejected=rank["scanned"])
+    out: dict[str, tuple[str, ...]] = {}
+    for phase in PHASES:
+        if phase == "qc_rejected":
+            out[phase] = ("qc_rejected",)
+        else:
+            out[phase] = tuple(s for s in FILE_STATUSES if eff[s] >= rank[phase])
+    return out
+
+
+FUNNEL = _funnel_statuses()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def week_start_of(d: date) -> date:
+    """Monday of the ISO week containing ``d``."""
+    return d - timedelta(days=d.weekday())
+
+
+def _iso_label(d: date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def _utc_bound(d: date) -> datetime:
+    """Local midnight at the start of ``d`` (Hanoi time) as an aware UTC datetime."""
+    return datetime.combine(d, time(0), tzinfo=REPORT_TZ).astimezone(timezone.utc)
+
+
+def report_keys(as_of: date) -> tuple[str, str]:
+    ws = week_start_of(as_of)
+    base = f"reports/{ws.isoformat()}/bao_cao_tien_do_{as_of.isoformat()}"
+    return f"{base}.xlsx", f"{base}.html"
+
+
+def current_successor_map(session: Session, as_of: date | None = None) -> dict[int, int]:
+    """agency id -> id of the agency that holds its records today.
+
+    Follows ``successor_id`` until an active agency (or one without a successor) is
+    reached. Cycle-safe: an agency caught in a cycle with no active member maps to
+    itself. With ``as_of``, a succession whose ``effective_date`` is after ``as_of``
+    has not happened yet and is not followed.
+    """
+    rows = session.execute(
+        select(Agency.id, Agency.status, Agency.successor_id, Agency.effective_date)
+    ).all()
+    info = {r.id: r for r in rows}
+
+    def succeeded(r) -> bool:
+        if r.successor_id is None or r.successor_id not in info:
+            return False
+        if r.status == "active":
+            return False
+        return not (as_of and r.effective_date and r.effective_date > as_of)
+
+    out: dict[int, int] = {}
+    for aid in info:
+        seen = {aid}
+        cur = aid
+        ok = True
+        while succeeded(info[cur]):
+            nxt = info[cur].successor_id
+            if nxt in seen:  # a cycle: keep the agency's records under itself
+                ok = False
+                break
+            seen.add(nxt)
+            cur = nxt
+        out[aid] = cur if ok else aid
+    return out
+
+
+def _empty_files() -> dict[str, int]:
+    return {p: 0 for p in PHASES}
+
+
+def _empty_pages() -> dict[str, int]:
+    return {k: 0 for k in PAGE_KEYS} | {"awaiting_rescan_overdue": 0}
+
+
+def _empty_weekly(weeks: list[date]) -> list[dict[str, Any]]:
+    return [
+        {"week": _iso_label(w), "week_start": w, **{p: 0 for p in PHASES}} for w in weeks
+    ]
+
+
+# --------------------------------------------------------------------------- SQL parts
+
+
+def _files_by_agency(session: Session) -> dict[int, dict[str, int]]:
+    cols = [func.count().label("inventoried")]
+    for phase in PHASES[1:]:
+        cols.append(
+            func.sum(case((File.status.in_(FUNNEL[phase]), 1), else_=0)).label(phase)
+        )
+    rows = session.execute(select(File.agency_id, *cols).group_by(File.agency_id)).all()
+    return {r.agency_id: {p: int(getattr(r, p) or 0) for p in PHASES} for r in rows}
+
+
+def _pages_by_agency(session: Session, overdue_before: datetime) -> dict[int, dict[str, int]]:
+    q = (
+        select(
+            File.agency_id,
+            func.count(Page.id).label("scanned"),
+            func.sum(case((Page.qc_verdict == "pass", 1), else_=0)).label("qc_pass"),
+            func.sum(case((Page.qc_verdict == "fixable", 1), else_=0)).label("qc_fixable"),
+            func.sum(case((Page.qc_verdict == "reject", 1), else_=0)).label("qc_reject"),
+            func.sum(case((Page.ocr_text.is_not(None), 1), else_=0)).label("ocr_done"),
+            func.sum(case((Page.ocr_low_confidence.is_(True), 1), else_=0)).label(
+                "low_confidence"
+            ),
+        )
+        .join(File, File.id == Page.file_id)
+        .group_by(File.agency_id)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(_empty_pages)
+    for r in session.execute(q):
+        d = out[r.agency_id]
+        for k in ("scanned", "qc_pass", "qc_fixable", "qc_reject", "ocr_done",
+                  "low_confidence"):
+            d[k] = int(getattr(r, k) or 0)
+    rq = (
+        select(
+            RescanRequest.agency_id,
+            func.count().label("open"),
+            func.sum(case((RescanRequest.opened_at < overdue_before, 1), else_=0)).label(
+                "overdue"
+            ),
+        )
+        .where(RescanRequest.status == "open")
+        .group_by(RescanRequest.agency_id)
+    )
+    for r in session.execute(rq):
+        out[r.agency_id]["awaiting_rescan"] = int(r.open or 0)
+        out[r.agency_id]["awaiting_rescan_overdue"] = int(r.overdue or 0)
+    return out
+
+
+def _inventory_errors(session: Session) -> dict[int, int]:
+    q = select(
+        InventorySubmission.agency_id, func.coalesce(func.sum(InventorySubmission.error_rows), 0)
+    ).group_by(InventorySubmission.agency_id)
+    return {a: int(n or 0) for a, n in session.execute(q)}
+
+
+_REJECT_REASONS_SQL = {
+    "sqlite": """
+        SELECT f.agency_id AS agency_id,
+               CASE WHEN j.type = 'object' THEN json_extract(j.value, '$.code')
+                    ELSE j.value END AS defect,
+               COUNT(*) AS n
+        FROM pages p
+        JOIN files f ON f.id = p.file_id
+        JOIN json_each(p.qc_defects) AS j
+        WHERE p.qc_verdict = 'reject' AND json_type(p.qc_defects) = 'array'
+        GROUP BY 1, 2
+    """,
+    "postgresql": """
+        SELECT f.agency_id AS agency_id,
+               CASE WHEN json_typeof(j.v) = 'object' THEN j.v ->> 'code'
+                    ELSE j.v #>> '{}' END AS defect,
+               COUNT(*) AS n
+        FROM pages p
+        JOIN files f ON f.id = p.file_id
+        CROSS JOIN LATERAL json_array_elements(
+            CASE WHEN json_typeof(p.qc_defects::json) = 'array'
+                 THEN p.qc_defects::json ELSE '[]'::json END) AS j(v)
+        WHERE p.qc_verdict = 'reject'
+        GROUP BY 1, 2
+    """,
+}
+
+
+def _defect_name(item: Any) -> str | None:
+    if isinstance(item, dict):
+        item = item.get("code") or item.get("defect")
+    return None if item is None else str(item)
+
+
+def _reject_reasons(session: Session) -> dict[int, dict[str, int]]:
+    """{agency_id: {defect: reject pages with it}}, in SQL on SQLite and PostgreSQL."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    sql = _REJECT_REASONS_SQL.get(session.get_bind().dialect.name)
+    if sql is not None:
+        for agency_id, defect, n in session.execute(text(sql)):
+            if defect is None:
+                continue
+            out[agency_id][str(defect)] = out[agency_id].get(str(defect), 0) + int(n)
+        return out
+    # Other databases: only the (small) set of reject pages is read.
+    q = (
+        select(File.agency_id, Page.qc_defects)
+        .join(File, File.id == Page.file_id)
+        .where(Page.qc_verdict == "reject")
+    )
+    for agency_id, defects in session.execute(q).yield_per(5000):
+        for item in defects if isinstance(defects, list) else []:
+            name = _defect_name(item)
+            if name:
+                out[agency_id][name] = out[agency_id].get(name, 0) + 1
+    return out
+
+
+def _weekly_by_agency(session: Session, weeks: list[date], as_of: date):
+    """Files reaching each phase per week (distinct files per week), from the events.
+
+    Returns ({agency_id: {status: [n per week]}}, {agency_id: {status: n in last 28
+    days}}, {agency_id: {status: n before the first week}}).
+    """
+    status = Event.after["status"].as_string()
+    agency = func.coalesce(Event.agency_id, File.agency_id)
+    bounds = [_utc_bound(w) for w in weeks] + [_utc_bound(as_of + timedelta(days=1))]
+    end = bounds[-1]
+    tp_start = _utc_bound(as_of + timedelta(days=1) - timedelta(days=7 * THROUGHPUT_WEEKS))
+    cols = [
+        func.count(
+            distinct(
+                case(
+                    (and_(Event.occurred_at >= bounds[i], Event.occurred_at < bounds[i + 1]),
+                     Event.entity_id),
+                    else_=None,
+                )
+            )
+        ).label(f"w{i}")
+        for i in range(len(weeks))
+    ]
+    cols.append(
+        func.count(
+            distinct(case((Event.occurred_at >= tp_start, Event.entity_id), else_=None))
+        ).label("last4")
+    )
+    cols.append(
+        func.count(
+            distinct(case((Event.occurred_at < bounds[0], Event.entity_id), else_=None))
+        ).label("before")
+    )
+    q = (
+        select(agency.label("agency_id"), status.label("status"), *cols)
+        .select_from(Event)
+        .outerjoin(File, File.id == Event.entity_id)
+        .where(Event.entity == "files", Event.occurred_at < end, status.is_not(None))
+        .group_by(agency, status)
+    )
+    weekly: dict[int, dict[str, list[int]]] = defaultdict(dict)
+    last4: dict[int, dict[str, int]] = defaultdict(dict)
+    before: dict[int, dict[str, int]] = defaultdict(dict)
+    for r in session.execute(q):
+        if r.agency_id is None or r.status not in PHASES:
+            continue
+        weekly[r.agency_id][r.status] = [int(getattr(r, f"w{i}") or 0) for i in range(len(weeks))]
+        last4[r.agency_id][r.status] = int(r.last4 or 0)
+        before[r.agency_id][r.status] = int(r.before or 0)
+    return weekly, last4, before
+
+
+# --------------------------------------------------------------------------- derived
+
+
+def _derive(entry: dict[str, Any], as_of: date, integrated_last4: int) -> None:
+    """pct_of_plan, throughput, forecast and risk from an entry's aggregated numbers."""
+    files, pages, plan = entry["files"], entry["pages"], entry["plan"]
+    integrated = files["integrated"]
+    target = plan.get("target_files") or 0
+    plan["pct_of_plan"] = round(100.0 * integrated / target, 1) if target else None
+    throughput = integrated_last4 / THROUGHPUT_WEEKS
+    entry["throughput_per_week"] = round(throughput, 2)
+    remaining = (target if target else files["inventoried"]) - integrated
+    entry["remaining_files"] = max(remaining, 0)
+    if remaining <= 0 and (target or files["inventoried"]):
+        forecast = as_of
+    elif throughput > 0:
+        forecast = as_of + timedelta(days=math.ceil(remaining / throughput * 7))
+    else:
+        forecast = None
+    entry["forecast_date"] = forecast
+
+    reasons: list[str] = []
+    deadline = plan.get("deadline")
+    if deadline and remaining > 0 and (forecast is None or forecast > deadline):
+        reasons.append(RISK_LATE)
+    scanned_pages = pages["scanned"]
+    if pages["awaiting_rescan_overdue"] > 0 or (
+        scanned_pages and pages["awaiting_rescan"] / scanned_pages > RISK_RULES["rescan_backlog_ratio"]
+    ):
+        reasons.append(RISK_RESCAN)
+    if scanned_pages and pages["qc_reject"] / scanned_pages > RISK_RULES["reject_rate"]:
+        reasons.append(RISK_REJECT)
+    entry["risk_reasons"] = reasons
+    entry["at_risk"] = bool(reasons)
+
+
+def _sum_into(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for k in dst["files"]:
+        dst["files"][k] += src["files"][k]
+    for k in dst["pages"]:
+        dst["pages"][k] += src["pages"][k]
+    dst["rejected_inventory_rows"] += src["rejected_inventory_rows"]
+    for k, n in src["qc_reject_by_reason"].items():
+        dst["qc_reject_by_reason"][k] = dst["qc_reject_by_reason"].get(k, 0) + n
+    for dw, sw in zip(dst["weekly"], src["weekly"]):
+        for p in PHASES:
+            dw[p] += sw[p]
+    for p in PHASES:
+        dst["done_this_week"][p] += src["done_this_week"][p]
+    dst["integrated_before_window"] += src["integrated_before_window"]
+    dst["_last4"] += src["_last4"]
+    sp, dp = src["plan"], dst["plan"]
+    if sp.get("target_files") is not None:
+        dp["target_files"] = (dp.get("target_files") or 0) + sp["target_files"]
+        dp["target_pages"] = (dp.get("target_pages") or 0) + (sp.get("target_pages") or 0)
+        if sp.get("deadline") and (not dp.get("deadline") or sp["deadline"] > dp["deadline"]):
+            dp["deadline"] = sp["deadline"]
+
+
+def _blank_entry(weeks: list[date]) -> dict[str, Any]:
+    return {
+        "files": _empty_files(),
+        "pages": _empty_pages(),
+        "rejected_inventory_rows": 0,
+        "qc_reject_by_reason": {},
+        "plan": {"target_files": None, "target_pages": None, "deadline": None,
+                 "pct_of_plan": None},
+        "weekly": _empty_weekly(weeks),
+        "done_this_week": {p: 0 for p in PHASES},
+        "integrated_before_window": 0,
+        "_last4": 0,
+    }
+
+
+def _sorted_reasons(d: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(d.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+# --------------------------------------------------------------------------- API
+
+
+def progress_numbers(session: Session, as_of: date) -> dict[str, Any]:
+    """Progress of the programme on ``as_of``: per creating agency, per current
+    successor (roll-up) and for the whole programme. See the module docstring."""
+    week_start = week_start_of(as_of)
+    weeks = [week_start - timedelta(weeks=i) for i in range(WEEKS_SHOWN - 1, -1, -1)]
+    overdue_before = _utc_bound(as_of - timedelta(days=RISK_RULES["rescan_max_age_days"]))
+
+    agencies = session.execute(
+        select(Agency.id, Agency.code, Agency.name, Agency.level, Agency.status,
+               Agency.effective_date).order_by(Agency.code)
+    ).all()
+    by_id = {a.id: a for a in agencies}
+    succ = current_successor_map(session, as_of)
+    files = _files_by_agency(session)
+    pages = _pages_by_agency(session, overdue_before)
+    inv_err = _inventory_errors(session)
+    reasons = _reject_reasons(session)
+    weekly, last4, before = _weekly_by_agency(session, weeks, as_of)
+    plans = {
+        p.agency_id: p
+        for p in session.execute(
+            select(PlanTarget.agency_id, PlanTarget.target_files, PlanTarget.target_pages,
+                   PlanTarget.deadline)
+        )
+    }
+
+    def base_entry(aid: int) -> dict[str, Any]:
+        e = _blank_entry(weeks)
+        e["files"].update(files.get(aid, {}))
+        if aid in pages:
+            e["pages"].update(pages[aid])
+        e["rejected_inventory_rows"] = inv_err.get(aid, 0)
+        e["qc_reject_by_reason"] = _sorted_reasons(dict(reasons.get(aid, {})))
+        if aid in plans:
+            p = plans[aid]
+            e["plan"].update(target_files=p.target_files, target_pages=p.target_pages,
+                             deadline=p.deadline)
+        for status, counts in weekly.get(aid, {}).items():
+            for row, n in zip(e["weekly"], counts):
+                row[status] = n
+        e["done_this_week"] = {p: e["weekly"][-1][p] for p in PHASES}
+        e["integrated_before_window"] = before.get(aid, {}).get("integrated", 0)
+        e["_last4"] = last4.get(aid, {}).get("integrated", 0)
+        return e
+
+    agency_rows: list[dict[str, Any]] = []
+    entries: dict[int, dict[str, Any]] = {}
+    for a in agencies:
+        e = base_entry(a.id)
+        entries[a.id] = e
+        s = succ.get(a.id, a.id)
+        row = {
+            "agency_id": a.id,
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "status": a.status,
+            "effective_date": a.effective_date,
+            "successor_code": by_id[s].code if s != a.id else None,
+            **e,
+        }
+        _derive(row, as_of, row.pop("_last4"))
+        agency_rows.append(row)
+
+    # Roll-up under the current successor.
+    groups: dict[int, list[int]] = defaultdict(list)
+    for a in agencies:
+        groups[succ.get(a.id, a.id)].append(a.id)
+    rollup: list[dict[str, Any]] = []
+    risk_by_id = {r["agency_id"]: r for r in agency_rows}
+    for sid in sorted(groups, key=lambda i: by_id[i].code):
+        s = by_id[sid]
+        e = _blank_entry(weeks)
+        for aid in groups[sid]:
+            _sum_into(e, entries[aid])
+        e["qc_reject_by_reason"] = _sorted_reasons(e["qc_reject_by_reason"])
+        row = {
+            "agency_id": sid,
+            "code": s.code,
+            "name": s.name,
+            "level": s.level,
+            "status": s.status,
+            "member_codes": sorted(by_id[a].code for a in groups[sid]),
+            **e,
+        }
+        _derive(row, as_of, row.pop("_last4"))
+        member_reasons = [r for a in groups[sid] for r in risk_by_id[a]["risk_reasons"]]
+        row["risk_reasons"] = [
+            r for r in (RISK_LATE, RISK_RESCAN, RISK_REJECT)
+            if r in row["risk_reasons"] or r in member_reasons
+        ]
+        row["at_risk"] = bool(row["risk_reasons"])
+        rollup.append(row)
+
+    prog = _blank_entry(weeks)
+    for aid in entries:
+        _sum_into(prog, entries[aid])
+    prog["qc_reject_by_reason"] = _sorted_reasons(prog["qc_reject_by_reason"])
+    _derive(prog, as_of, prog.pop("_last4"))
+    prog["agencies"] = len(agency_rows)
+    prog["agencies_at_risk"] = sum(1 for r in agency_rows if r["at_risk"])
+    prog["rollup_units"] = len(rollup)
+    return {
+        "as_of": as_of,
+        "week_start": week_start,
+        "weeks": [_iso_label(w) for w in weeks],
+        "agencies": agency_rows,
+        "rollup": rollup,
+        "programme": prog,
+    }
+
+
+def open_rescan_items(session: Session, limit: int = RESCAN_LIST_LIMIT) -> list[dict[str, Any]]:
+    """The oldest open rescan requests, for the report. The title is selected only for
+    public files: a restricted file shows its code/notation and never its title."""
+    title = case((File.access_mode == "public", File.title), else_=literal(None))
+    q = (
+        select(
+            Agency.code.label("agency_code"),
+            File.notation,
+            File.file_code,
+            File.access_mode,
+            title.label("title"),
+            RescanRequest.page_no,
+            RescanRequest.reasons,
+            RescanRequest.opened_at,
+        )
+        .join(File, File.id == RescanRequest.file_id)
+        .join(Agency, Agency.id == RescanRequest.agency_id)
+        .where(RescanRequest.status == "open")
+        .order_by(RescanRequest.opened_at, RescanRequest.id)
+        .limit(limit)
+    )
+    out = []
+    for r in session.execute(q):
+        reasons = r.reasons if isinstance(r.reasons, list) else ([r.reasons] if r.reasons else [])
+        out.append({
+            "agency_code": r.agency_code,
+            "file": r.file_code or r.notation,
+            "restricted": r.access_mode != "public",
+            "title": r.title if r.access_mode == "public" else None,
+            "page_no": r.page_no,
+            "reasons": "; ".join(filter(None, (_defect_name(x) for x in reasons))),
+            "opened_at": r.opened_at,
+        })
+    return out
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _num(n: Any) -> str:
+    if n is None:
+        return "—"
+    if isinstance(n, float):
+        return f"{n:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{n:,}".replace(",", ".")
+
+
+def _d(d: date | datetime | None) -> str:
+    if d is None:
+        return "—"
+    if isinstance(d, datetime):
+        d = d.astimezone(REPORT_TZ).date() if d.tzinfo else d.date()
+    return d.strftime("%d/%m/%Y")
+
+
+def _pct(p: float | None) -> str:
+    return "—" if p is None else f"{_num(float(p))} %"
+
+
+# --------------------------------------------------------------------------- XLSX
+
+SUMMARY_COLUMNS: list[tuple[str, Any, str | None, int]] = [
+    ("Mã cơ quan", lambda r: r["code"], None, 14),
+    ("Tên cơ quan", lambda r: r["name"], None, 36),
+    ("Cấp", lambda r: LEVEL_LABELS.get(r["level"], r["level"]), None, 14),
+    ("Tình trạng", lambda r: STATUS_LABELS.get(r["status"], r["status"]), None, 16),
+    ("Đơn vị kế thừa hiện nay", lambda r: r.get("successor_code") or "", None, 14),
+    *[(f"Hồ sơ: {PHASE_LABELS[p]}", (lambda p: lambda r: r["files"][p])(p), "#,##0", 14)
+      for p in PHASES],
+    *[(PAGE_LABELS[k], (lambda k: lambda r: r["pages"][k])(k), "#,##0", 13) for k in PAGE_KEYS],
+    ("Dòng danh mục bị trả lại", lambda r: r["rejected_inventory_rows"], "#,##0", 13),
+    ("Chỉ tiêu hồ sơ", lambda r: r["plan"]["target_files"], "#,##0", 12),
+    ("Chỉ tiêu trang", lambda r: r["plan"]["target_pages"], "#,##0", 12),
+    ("Hạn hoàn thành", lambda r: r["plan"]["deadline"], "dd/mm/yyyy", 13),
+    ("Tỷ lệ hoàn thành kế hoạch",
+     lambda r: (r["files"]["integrated"] / r["plan"]["target_files"])
+     if r["plan"]["target_files"] else None, "0.0%", 13),
+    ("Tích hợp trong tuần", lambda r: r["done_this_week"]["integrated"], "#,##0", 12),
+    ("Bình quân tích hợp/tuần (4 tuần)", lambda r: r["throughput_per_week"], "#,##0.0", 13),
+    ("Dự báo hoàn thành", lambda r: r["forecast_date"], "dd/mm/yyyy", 13),
+    ("Cảnh báo", lambda r: "; ".join(r["risk_reasons"]), None, 30),
+]
+SUMMARY_HEADER_ROW = 4
+
+
+def _xlsx_styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="999999")
+    return {
+        "title": Font(bold=True, size=14, color="1F3864"),
+        "sub": Font(italic=True, size=10, color="555555"),
+        "head_font": Font(bold=True, color="FFFFFF"),
+        "head_fill": PatternFill("solid", fgColor="1F4E78"),
+        "head_align": Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "total_font": Font(bold=True),
+        "total_fill": PatternFill("solid", fgColor="DDEBF7"),
+        "risk_fill": PatternFill("solid", fgColor="FCE4D6"),
+        "section": Font(bold=True, size=12, color="1F4E78"),
+    }
+
+
+def _print_setup(ws, header_rows: str | None) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    if header_rows:
+        ws.print_title_rows = header_rows
+
+
+def _table(ws, st, top: int, columns, rows, total_row=None, risk_key=True) -> int:
+    """Write a header + rows + optional total; returns the next free row."""
+    from openpyxl.utils import get_column_letter
+
+    for c, (label, _g, _f, width) in enumerate(columns, start=1):
+        cell = ws.cell(row=top, column=c, value=label)
+        cell.font, cell.fill = st["head_font"], st["head_fill"]
+        cell.alignment, cell.border = st["head_align"], st["border"]
+        letter = get_column_letter(c)
+        ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, width)
+    ws.row_dimensions[top].height = 48
+    r = top
+    for item in rows + ([total_row] if total_row is not None else []):
+        r += 1
+        for c, (_l, getter, fmt, _w) in enumerate(columns, start=1):
+            cell = ws.cell(row=r, column=c, value=getter(item))
+            cell.border = st["border"]
+            if fmt:
+                cell.number_format = fmt
+            if item is total_row:
+                cell.font, cell.fill = st["total_font"], st["total_fill"]
+            elif risk_key and item.get("at_risk"):
+                cell.fill = st["risk_fill"]
+    return r + 1
+
+
+def render_xlsx(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    st = _xlsx_styles()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tổng hợp"
+    as_of, week_start = numbers["as_of"], numbers["week_start"]
+    ws["A1"] = "BÁO CÁO TIẾN ĐỘ SỐ HÓA HỒ SƠ, TÀI LIỆU"
+    ws["A1"].font = st["title"]
+    ws["A2"] = (f"Số liệu đến ngày {_d(as_of)} — tuần {numbers['weeks'][-1]} "
+                f"(từ {_d(week_start)}); theo cơ quan lập hồ sơ")
+    ws["A2"].font = st["sub"]
+    prog = dict(numbers["programme"], code="TỔNG", name="Toàn chương trình", level="",
+                status="", successor_code="")
+    _table(ws, st, SUMMARY_HEADER_ROW, SUMMARY_COLUMNS, numbers["agencies"], total_row=prog)
+    ws.freeze_panes = ws.cell(row=SUMMARY_HEADER_ROW + 1, column=3)
+    _print_setup(ws, f"{SUMMARY_HEADER_ROW}:{SUMMARY_HEADER_ROW}")
+
+    # Roll-up under today's successor.
+    wr = wb.create_sheet("Theo đơn vị kế thừa")
+    wr["A1"] = "TIẾN ĐỘ GỘP THEO ĐƠN VỊ KẾ THỪA HIỆN NAY"
+    wr["A1"].font = st["title"]
+    wr["A2"] = f"Số liệu đến ngày {_d(as_of)}; hồ sơ của cơ quan đã sáp nhập/giải thể gộp vào đơn vị kế thừa"
+    wr["A2"].font = st["sub"]
+    cols = [SUMMARY_COLUMNS[0], SUMMARY_COLUMNS[1], SUMMARY_COLUMNS[2],
+            ("Gồm các cơ quan", lambda r: ", ".join(r["member_codes"]), None, 24),
+            *SUMMARY_COLUMNS[5:]]
+    _table(wr, st, 4, cols, numbers["rollup"], total_row=dict(prog, member_codes=[]))
+    wr.freeze_panes = "C5"
+    _print_setup(wr, "4:4")
+
+    by_agency: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in rescans or []:
+        by_agency[item["agency_code"]].append(item)
+    for a in numbers["agencies"]:
+        _agency_sheet(wb, st, numbers, a, by_agency.get(a["code"], []))
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _safe_sheet_title(wb, title: str) -> str:
+    for ch in '[]:*?/\\':
+        title = title.replace(ch, "_")
+    title = title[:31] or "CQ"
+    base, i = title, 1
+    while title in wb.sheetnames:
+        i += 1
+        title = f"{base[:28]}_{i}"
+    return title
+
+
+def _agency_sheet(wb, st, numbers, a, rescans) -> None:
+    ws = wb.create_sheet(_safe_sheet_title(wb, a["code"]))
+    ws["A1"] = f"{a['code']} — {a['name']}"
+    ws["A1"].font = st["title"]
+    extra = f"; hồ sơ do {a['successor_code']} tiếp nhận" if a.get("successor_code") else ""
+    ws["A2"] = (f"{LEVEL_LABELS.get(a['level'], a['level'])}; "
+                f"{STATUS_LABELS.get(a['status'], a['status'])}{extra}; "
+                f"số liệu đến ngày {_d(numbers['as_of'])}")
+    ws["A2"].font = st["sub"]
+    kv = [("Chỉ tiêu", lambda r: r[0], None, 34), ("Số lượng", lambda r: r[1], "#,##0", 16)]
+    row = 4
+    ws.cell(row=row, column=1, value="Tiến độ hồ sơ (lũy kế)").font = st["section"]
+    row = _table(ws, st, row + 1, kv, [(PHASE_LABELS[p], a["files"][p]) for p in PHASES],
+                 risk_key=False) + 1
+    ws.cell(row=row, column=1, value="Trang tài liệu").font = st["section"]
+    page_rows = [(PAGE_LABELS[k], a["pages"][k]) for k in PAGE_KEYS]
+    page_rows.append(("Dòng danh mục bị trả lại", a["rejected_inventory_rows"]))
+    row = _table(ws, st, row + 1, kv, page_rows, risk_key=False) + 1
+    ws.cell(row=row, column=1, value="Lý do loại trang").font = st["section"]
+    reasons = list(a["qc_reject_by_reason"].items()) or [("(không có)", 0)]
+    row = _table(ws, st, row + 1, kv, reasons, risk_key=False) + 1
+    ws.cell(row=row, column=1, value="Kế hoạch và dự báo").font = st["section"]
+    plan = a["plan"]
+    plan_rows = [
+        ("Chỉ tiêu hồ sơ", plan["target_files"]),
+        ("Chỉ tiêu trang", plan["target_pages"]),
+        ("Hạn hoàn thành", plan["deadline"]),
+        ("Tỷ lệ hoàn thành kế hoạch (%)", plan["pct_of_plan"]),
+        ("Bình quân tích hợp/tuần (4 tuần)", a["throughput_per_week"]),
+        ("Dự báo hoàn thành", a["forecast_date"] or "Chưa đủ số liệu"),
+        ("Cảnh báo", "; ".join(a["risk_reasons"]) or "Không"),
+    ]
+    start = row + 1
+    kv_plan = [("Nội dung", lambda r: r[0], None, 34), ("Giá trị", lambda r: r[1], "#,##0", 16)]
+    row = _table(ws, st, start, kv_plan, plan_rows, risk_key=False)
+    for r in (start + 3, start + 6):
+        ws.cell(row=r, column=2).number_format = "dd/mm/yyyy"
+    ws.cell(row=start + 4, column=2).number_format = "0.0"
+    ws.cell(row=start + 5, column=2).number_format = "0.0"
+    row += 1
+    ws.cell(row=row, column=1, value="Hồ sơ đạt từng khâu theo tuần").font = st["section"]
+    wcols = [("Tuần", lambda r: r["week"], None, 34),
+             *[(PHASE_LABELS[p], (lambda p: lambda r: r[p])(p), "#,##0", 14) for p in PHASES]]
+    week_header = row + 1
+    row = _table(ws, st, week_header, wcols, a["weekly"], risk_key=False) + 1
+    if rescans:
+        ws.cell(row=row, column=1, value="Trang chờ quét lại (cũ nhất trước)").font = st["section"]
+        rcols = [
+            ("Hồ sơ (mã/ký hiệu)", lambda r: r["file"], None, 34),
+            ("Tiêu đề", lambda r: "(hạn chế)" if r["restricted"] else (r["title"] or ""), None, 40),
+            ("Trang", lambda r: r["page_no"], "0", 8),
+            ("Lý do", lambda r: r["reasons"], None, 30),
+            ("Mở từ ngày", lambda r: _d(r["opened_at"]), None, 14),
+        ]
+        row = _table(ws, st, row + 1, rcols, rescans, risk_key=False)
+    for col in "CDEFGHI":
+        ws.column_dimensions[col].width = max(ws.column_dimensions[col].width or 0, 14)
+    ws.freeze_panes = "A4"
+    _print_setup(ws, "1:2")
+
+
+# --------------------------------------------------------------------------- SVG charts
+
+_COLORS = {
+    "inventoried": "#9dc3e6", "handed_over": "#8faadc", "arranged": "#7f9fd0",
+    "scanned": "#5b9bd5", "qc_passed": "#70ad47", "qc_rejected": "#e46c0a",
+    "ocr_done": "#4472c4", "integrated": "#2e75b6",
+}
+
+
+def _e(s: Any) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def svg_funnel(files: dict[str, int], width: int = 560) -> str:
+    """Horizontal bars, one per phase (cumulative funnel)."""
+    label_w, bar_h, gap = 190, 16, 5
+    maxv = max([files.get(p, 0) for p in PHASES] + [1])
+    h = len(PHASES) * (bar_h + gap) + 6
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
+             f'viewBox="0 0 {width} {h}" role="img" aria-label="Phễu tiến độ hồ sơ">']
+    avail = width - label_w - 70
+    for i, p in enumerate(PHASES):
+        y = 3 + i * (bar_h + gap)
+        v = files.get(p, 0)
+        w = round(avail * v / maxv, 1)
+        parts.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end" '
+                     f'font-size="11">{_e(PHASE_LABELS[p])}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" '
+                     f'fill="{_COLORS[p]}"/>')
+        parts.append(f'<text x="{label_w + w + 4}" y="{y + 12}" font-size="11">{_num(v)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_weekly_bars(weekly: list[dict[str, Any]], phases=("scanned", "integrated"),
+                    width: int = 560, height: int = 200) -> str:
+    """Grouped bars: files reaching each of ``phases`` per week."""
+    left, bottom, top = 36, 34, 18
+    maxv = max([w[p] for w in weekly for p in phases] + [1])
+    n = max(len(weekly), 1)
+    slot = (width - left - 8) / n
+    bw = max(slot * 0.8 / len(phases), 2)
+    ph = height - bottom - top
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="Số hồ sơ theo tuần">']
+    parts.append(f'<line x1="{left}" y1="{top + ph}" x2="{width - 4}" y2="{top + ph}" stroke="#888"/>')
+    parts.append(f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{_num(maxv)}</text>')
+    parts.append(f'<text x="{left - 4}" y="{top + ph}" text-anchor="end" font-size="10">0</text>')
+    for i, w in enumerate(weekly):
+        x0 = left + i * slot + slot * 0.1
+        for j, p in enumerate(phases):
+            v = w[p]
+            bh = round(ph * v / maxv, 1)
+            x = round(x0 + j * bw, 1)
+            parts.append(f'<rect x="{x}" y="{round(top + ph - bh, 1)}" width="{round(bw - 1, 1)}" '
+                         f'height="{bh}" fill="{_COLORS[p]}"><title>{_e(PHASE_LABELS[p])} '
+                         f'{_e(w["week"])}: {v}</title></rect>')
+            if v:
+                parts.append(f'<text x="{x + bw / 2:.1f}" y="{top + ph - bh - 2:.1f}" '
+                             f'text-anchor="middle" font-size="9">{v}</text>')
+        parts.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 14}" '
+                     f'text-anchor="middle" font-size="9">{_e(w["week"][5:])}</text>')
+    lx = left
+    for p in phases:
+        parts.append(f'<rect x="{lx}" y="{height - 12}" width="10" height="10" fill="{_COLORS[p]}"/>')
+        parts.append(f'<text x="{lx + 14}" y="{height - 3}" font-size="10">{_e(PHASE_LABELS[p])}</text>')
+        lx += 200
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def burnup_points(entry: dict[str, Any], as_of: date) -> list[tuple[date, int]]:
+    """(last day of each week, at most as_of; cumulative files integrated) from events."""
+    cum = entry.get("integrated_before_window", 0)
+    pts = []
+    for w in entry["weekly"]:
+        cum += w["integrated"]
+        pts.append((min(w["week_start"] + timedelta(days=6), as_of), cum))
+    return pts
+
+
+def svg_burnup(entry: dict[str, Any], as_of: date, width: int = 560, height: int = 220) -> str:
+    """Cumulative integrated files vs the plan target, with deadline and forecast."""
+    left, right, top, bottom = 44, 12, 16, 40
+    pts = burnup_points(entry, as_of)
+    target = entry["plan"].get("target_files")
+    deadline = entry["plan"].get("deadline")
+    forecast = entry.get("forecast_date")
+    x_start = entry["weekly"][0]["week_start"]
+    x_end = max([pts[-1][0], as_of] + [d for d in (deadline, forecast) if d])
+    x_end = min(x_end, x_start + timedelta(days=3 * 365))
+    span = max((x_end - x_start).days, 1)
+    ymax = max([target or 0] + [v for _, v in pts] + [1])
+    pw, ph = width - left - right, height - top - bottom
+
+    def X(d: date) -> float:
+        return round(left + pw * min(max((d - x_start).days, 0), span) / span, 1)
+
+    def Y(v: float) -> float:
+        return round(top + ph - ph * v / ymax, 1)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="Lũy kế so với kế hoạch">']
+    parts.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#888"/>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#888"/>')
+    parts.append(f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{_num(ymax)}</text>')
+    parts.append(f'<text x="{left}" y="{top + ph + 14}" font-size="10">{_d(x_start)}</text>')
+    parts.append(f'<text x="{left + pw}" y="{top + ph + 14}" text-anchor="end" font-size="10">{_d(x_end)}</text>')
+    if target:
+        parts.append(f'<line x1="{left}" y1="{Y(target)}" x2="{left + pw}" y2="{Y(target)}" '
+                     f'stroke="#c00000" stroke-dasharray="6 3"/>')
+        parts.append(f'<text x="{left + 4}" y="{Y(target) - 3}" font-size="10" fill="#c00000">'
+                     f'Chỉ tiêu {_num(target)} hồ sơ</text>')
+    if deadline:
+        parts.append(f'<line x1="{X(deadline)}" y1="{top}" x2="{X(deadline)}" y2="{top + ph}" '
+                     f'stroke="#c00000"/>')
+        parts.append(f'<text x="{X(deadline) - 3}" y="{top + 10}" text-anchor="end" font-size="10" '
+                     f'fill="#c00000">Hạn {_d(deadline)}</text>')
+    path = " ".join(f"{X(d)},{Y(v)}" for d, v in pts)
+    parts.append(f'<polyline points="{path}" fill="none" stroke="#2e75b6" stroke-width="2"/>')
+    for d, v in pts:
+        parts.append(f'<circle cx="{X(d)}" cy="{Y(v)}" r="2.5" fill="#2e75b6"><title>{_d(d)}: {v}</title></circle>')
+    if forecast and target and forecast > pts[-1][0]:
+        parts.append(f'<line x1="{X(pts[-1][0])}" y1="{Y(pts[-1][1])}" x2="{X(forecast)}" '
+                     f'y2="{Y(target)}" stroke="#2e75b6" stroke-dasharray="3 3"/>')
+    ly = height - 10
+    parts.append(f'<line x1="{left}" y1="{ly - 4}" x2="{left + 16}" y2="{ly - 4}" stroke="#2e75b6" stroke-width="2"/>')
+    parts.append(f'<text x="{left + 20}" y="{ly}" font-size="10">Lũy kế hồ sơ đã tích hợp</text>')
+    parts.append(f'<line x1="{left + 180}" y1="{ly - 4}" x2="{left + 196}" y2="{ly - 4}" stroke="#2e75b6" stroke-dasharray="3 3"/>')
+    parts.append(f'<text x="{left + 200}" y="{ly}" font-size="10">Dự báo ({_d(forecast)})</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- HTML
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def render_html(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = None) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from markupsafe import Markup
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)),
+                      autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(num=_num, d=_d, pct=_pct)
+    prog = numbers["programme"]
+    charts = {
+        "prog_funnel": Markup(svg_funnel(prog["files"])),
+        "prog_weekly": Markup(svg_weekly_bars(prog["weekly"])),
+        "prog_burnup": Markup(svg_burnup(prog, numbers["as_of"])),
+        "agency_funnel": {a["code"]: Markup(svg_funnel(a["files"], width=480))
+                          for a in numbers["agencies"]},
+        "rollup_burnup": {r["code"]: Markup(svg_burnup(r, numbers["as_of"], width=480, height=200))
+                          for r in numbers["rollup"]},
+    }
+    return env.get_template("report.html.j2").render(
+        n=numbers, prog=prog, charts=charts, rescans=rescans or [],
+        phases=PHASES, phase_labels=PHASE_LABELS, page_keys=PAGE_KEYS,
+        page_labels=PAGE_LABELS, level_labels=LEVEL_LABELS, status_labels=STATUS_LABELS,
+        rescan_limit=RESCAN_LIST_LIMIT, risk_rules=RISK_RULES, generated_at=datetime.now(REPORT_TZ),
+    )
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    return v
+
+
+def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any]:
+    """Compute the numbers, write the XLSX and HTML report to ``storage``, record a
+    ReportRun (one per as_of: a rerun updates it and overwrites the same keys)."""
+    numbers = progress_numbers(session, as_of)
+    rescans = open_rescan_items(session)
+    xlsx_key, html_key = report_keys(as_of)
+    xlsx_sha = storage.put_bytes(
+        xlsx_key, render_xlsx(numbers, rescans),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    html_sha = storage.put_bytes(
+        html_key, render_html(numbers, rescans).encode("utf-8"),
+        content_type="text/html; charset=utf-8",
+    )
+    prog = numbers["programme"]
+    totals = _jsonable({
+        "as_of": as_of,
+        "week_start": numbers["week_start"],
+        "agencies": prog["agencies"],
+        "agencies_at_risk": prog["agencies_at_risk"],
+        "files": prog["files"],
+        "pages": prog["pages"],
+        "rejected_inventory_rows": prog["rejected_inventory_rows"],
+        "qc_reject_by_reason": prog["qc_reject_by_reason"],
+        "plan": prog["plan"],
+        "done_this_week": prog["done_this_week"],
+        "forecast_date": prog["forecast_date"],
+        "risk_reasons": prog["risk_reasons"],
+    })
+    week_start = numbers["week_start"]
+    run = session.scalars(
+        select(ReportRun)
+        .where(ReportRun.week_start == week_start,
+               or_(ReportRun.xlsx_key == xlsx_key, ReportRun.html_key == html_key))
+        .order_by(ReportRun.id)
+        .limit(1)
+    ).first()
+    rerun = run is not None
+    now = datetime.now(timezone.utc)
+    if run is None:
+        run = ReportRun(week_start=week_start, xlsx_key=xlsx_key, html_key=html_key,
+                        totals=totals, generated_at=now)
+        session.add(run)
+    else:
+        run.xlsx_key, run.html_key, run.totals, run.generated_at = xlsx_key, html_key, totals, now
+    session.flush()
+    events.record(
+        session, entity="report_runs", entity_id=run.id, phase="progress_report",
+        action="generated", after={"xlsx_key": xlsx_key, "html_key": html_key},
+        details={"as_of": as_of.isoformat(), "rerun": rerun, "xlsx_sha256": xlsx_sha,
+                 "html_sha256": html_sha, "agencies": prog["agencies"]},
+    )
+    session.flush()
+    return {"xlsx_key": xlsx_key, "html_key": html_key, "report_run_id": run.id,
+            "totals": totals}
