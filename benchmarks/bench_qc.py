@@ -1,0 +1,117 @@
+"""Benchmark: per-page scan QC throughput on 200 dpi A4 JPEG pages (one core).
+
+Generates its own pages (DejaVu Serif 13 pt Vietnamese text, some skewed / upside
+down / blank), writes them as JPEG, then measures in the same process:
+
+* baseline: ``cv2.imread(path)`` of every page (plain full colour decode);
+* qc:       ``sohoa.qc.check_path(path)`` (decode + all measurements + verdict).
+
+Usage:  .venv/bin/python benchmarks/bench_qc.py [--pages 60] [--repeat 2]
+Target: >= 20 pages/s per core including decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import cv2  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
+from sohoa.qc import check_path  # noqa: E402
+from sohoa.qc_thresholds import Thresholds  # noqa: E402
+
+cv2.setNumThreads(1)  # per-core figure
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+WORDS = ("Ủy ban nhân dân thành phố quyết định về việc phê duyệt kế hoạch số hóa hồ sơ lưu trữ "
+         "của các cơ quan tổ chức Điều một danh mục tài liệu được chỉnh lý bảo quản vĩnh viễn "
+         "theo quy định pháp luật Giám đốc Sở Nội vụ chịu trách nhiệm thực hiện").split()
+
+
+def make_page(seed: int, dpi: int = 200) -> Image.Image:
+    rng = random.Random(seed)
+    w, h = round(8.27 * dpi), round(11.69 * dpi)
+    im = Image.new("RGB", (w, h), (246, 244, 236))
+    d = ImageDraw.Draw(im)
+    f = ImageFont.truetype(FONT, round(13 * dpi / 72))
+    kind = seed % 6
+    if kind != 5:  # every 6th page blank
+        y = dpi
+        while y < h - dpi:
+            words: list[str] = []
+            while True:
+                word = rng.choice(WORDS)
+                if d.textlength(" ".join(words + [word]), font=f) > w - 2 * dpi:
+                    break
+                words.append(word)
+            d.text((dpi, y), " ".join(words), font=f, fill=(20, 20, 30))
+            y += int(13 * dpi / 72 * 1.5)
+    if kind == 3:
+        im = im.rotate(rng.uniform(-4, 4), resample=Image.BICUBIC, fillcolor=(246, 244, 236))
+    elif kind == 4:
+        im = im.rotate(180)
+    return im
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=60)
+    ap.add_argument("--repeat", type=int, default=2)
+    a = ap.parse_args()
+
+    t = Thresholds(osd_fallback=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i in range(min(a.pages, 12)):  # 12 distinct pages, reused to fill --pages
+            p = Path(tmp) / f"page_{i:03d}.jpg"
+            make_page(i).save(p, "JPEG", quality=85, dpi=(200, 200))
+            paths.append(p)
+        paths = [paths[i % len(paths)] for i in range(a.pages)]
+        size_kb = sum(p.stat().st_size for p in set(paths)) / len(set(paths)) / 1024
+
+        check_path(paths[0], t)  # warm-up
+        cv2.imread(str(paths[0]))
+
+        base_best = qc_best = base_cpu = qc_cpu = float("inf")
+        verdicts: dict[str, int] = {}
+        for _ in range(a.repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            for p in paths:
+                img = cv2.imread(str(p))
+                assert img is not None
+            base_best = min(base_best, time.perf_counter() - t0)
+            base_cpu = min(base_cpu, time.process_time() - c0)
+
+            t0, c0 = time.perf_counter(), time.process_time()
+            verdicts = {}
+            for p in paths:
+                for c in check_path(p, t):
+                    verdicts[c.verdict] = verdicts.get(c.verdict, 0) + 1
+            qc_best = min(qc_best, time.perf_counter() - t0)
+            qc_cpu = min(qc_cpu, time.process_time() - c0)
+
+    n = len(paths)
+    print(f"pages: {n} x A4 200 dpi JPEG q85 (~{size_kb:.0f} KB each), 1 thread, best of {a.repeat}")
+    print(f"baseline cv2.imread (full colour decode): {n / base_best:7.1f} pages/s "
+          f"({1000 * base_best / n:.1f} ms/page)")
+    print(f"sohoa.qc.check_path (decode + QC):        {n / qc_best:7.1f} pages/s "
+          f"({1000 * qc_best / n:.1f} ms/page)")
+    print(f"CPU time (robust on a busy machine): baseline {n / base_cpu:.1f} pages/s, "
+          f"qc {n / qc_cpu:.1f} pages/s per core")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus")
+    print(f"qc / baseline speed ratio: {base_best / qc_best:.2f}")
+    print(f"verdicts: {verdicts}")
+    print("target >= 20 pages/s per core (CPU time):", "MET" if n / qc_cpu >= 20 else "NOT MET")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
