@@ -1,0 +1,30 @@
+"""
+### Tích hợp vào cơ sở dữ liệu dùng chung (integration)
+
+Upserts every OCR'd file (metadata, page text, PDF reference and checksum) into the shared
+database, keyed by file code; unchanged files are not rewritten. Writes through the
+Postgres provider's hook when the connection `SOHOA_SHARED_CONN_ID` is configured, else
+into the embedded SQLite shared database. Restricted files keep their access mode and never
+appear in public search.
+
+Runs when `sohoa_ocr_done` is announced; trigger with **agency** / **file** to rerun.
+Announces `sohoa_integrated`.
+"""
+
+from sohoa import pipeline
+from sohoa.airflow_glue import ASSETS, phase_dag, shared_engine
+
+
+def _run(agency, file_ref=None):
+    return pipeline.run_integration(agency, file_ref, shared_engine=shared_engine())
+
+
+dag = phase_dag(
+    "integration",
+    doc_md=__doc__,
+    lister=lambda agency: pipeline.agencies_with_work(("ocr_done",), agency),
+    runner=_run,
+    schedule=[ASSETS["ocr_done"]],
+    outlet=ASSETS["integrated"],
+    tags=["integration", "phase-5"],
+)

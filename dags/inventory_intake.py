@@ -1,0 +1,37 @@
+"""
+### Tiếp nhận danh mục hồ sơ (inventory intake)
+
+Picks up the inventory lists (XLSX/XLS/CSV) that agencies drop into the intake folder
+(`SOHOA_INTAKE_DIR/<MÃ CƠ QUAN>/`), archives each raw list with its SHA-256, loads the good
+rows and keeps every bad row with its reason; each agency gets back an Excel file of errors
+in Vietnamese. Re-sending the same list changes nothing.
+
+Runs every 10 minutes; trigger with **agency** to load one agency's lists now.
+Announces `sohoa_inventoried` when something new was loaded → `arrangement` runs.
+"""
+
+from airflow.sdk import CronTriggerTimetable
+
+from sohoa import intake, pipeline
+from sohoa.airflow_glue import ASSETS, phase_dag
+from sohoa.config import get_settings
+
+
+def _agencies(agency):
+    return sorted({code for code, _ in intake.find_lists(get_settings().intake_dir, agency)})
+
+
+def _run(agency):
+    return pipeline.run_intake(agency)
+
+
+dag = phase_dag(
+    "inventory_intake",
+    doc_md=__doc__,
+    lister=_agencies,
+    runner=_run,
+    schedule=CronTriggerTimetable("*/10 * * * *", timezone="Asia/Ho_Chi_Minh", run_immediately=True),
+    outlet=ASSETS["inventoried"],
+    tags=["inventory", "phase-1"],
+    takes_file=False,
+)

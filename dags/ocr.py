@@ -1,0 +1,27 @@
+"""
+### Nhận dạng ký tự (OCR) → PDF/A hai lớp
+
+For every file whose pages passed QC: prepares each page (orientation, deskew, red seal
+suppression), recognises it with tesseract (`SOHOA_OCR_LANG`, default `vie`), stores the
+NFC text and confidence per page (low confidence flagged for review) and writes one
+two-layer PDF/A-2b per file, named by its file code, through the storage interface.
+A file already done with the same inputs is skipped; a failing page is marked with its
+reason and the rest of the file completes.
+
+Runs when `sohoa_qc_checked` is announced; trigger with **agency** / **file** to rerun.
+One agency at a time: each task already keeps both cores busy. Announces `sohoa_ocr_done`.
+"""
+
+from sohoa import pipeline
+from sohoa.airflow_glue import ASSETS, phase_dag
+
+dag = phase_dag(
+    "ocr",
+    doc_md=__doc__,
+    lister=lambda agency: pipeline.agencies_with_work(("qc_passed",), agency),
+    runner=pipeline.run_ocr,
+    schedule=[ASSETS["scanned"]],
+    outlet=ASSETS["ocr_done"],
+    tags=["ocr", "pdfa", "phase-4"],
+    max_parallel=1,
+)

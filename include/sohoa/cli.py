@@ -1,0 +1,146 @@
+"""`sohoa` command line: the same operations as the DAGs, for operators outside Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _print(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_db(args) -> int:
+    from sohoa.db.session import migrate
+
+    migrate(args.url)
+    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from sohoa.sample import generate
+
+    manifest = generate(Path(args.out), size=args.size, seed=args.seed)
+    pages = manifest.get("pages", [])
+    print(f"Đã tạo dữ liệu mẫu ở {args.out}: {len(manifest.get('agencies', []))} cơ quan, "
+          f"{len(pages)} trang ảnh.")
+    return 0
+
+
+def cmd_agencies_load(args) -> int:
+    from sohoa.agencies import RegistryError, load_registry_files
+    from sohoa.db.session import migrate, session_scope
+
+    migrate()
+    try:
+        with session_scope() as s:
+            _print(load_registry_files(s, Path(args.csv), Path(args.plans) if args.plans else None))
+    except RegistryError as exc:
+        print(f"Lỗi danh mục cơ quan: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_intake(args) -> int:
+    from sohoa.db.session import migrate, session_scope
+    from sohoa.intake import IntakeError, intake_list
+    from sohoa.storage import get_storage
+
+    migrate()
+    path = Path(args.file)
+    try:
+        with session_scope() as s:
+            _print(intake_list(s, get_storage(), args.agency, path.read_bytes(), path.name))
+    except IntakeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_qc(args) -> int:
+    from sohoa.qc import qc_cli
+
+    return qc_cli(args.paths, as_json=args.json)
+
+
+def cmd_ocr(args) -> int:
+    from sohoa.ocr import ocr_cli
+
+    return ocr_cli(args.paths, args.out, lang=args.lang)
+
+
+def cmd_pipeline(args) -> int:
+    from sohoa.pipeline import run_all
+
+    _print(run_all(args.agency, args.file))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from sohoa.pipeline import prepare_database, run_report
+
+    prepare_database()
+    _print(run_report(date.fromisoformat(args.as_of) if args.as_of else None))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sohoa", description="Số hóa hồ sơ lưu trữ")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("db", help="bring the project database schema up to date")
+    s.add_argument("action", choices=["upgrade"])
+    s.add_argument("--url", default=None)
+    s.set_defaults(func=cmd_db)
+
+    s = sub.add_parser("sample", help="generate the synthetic sample programme")
+    s.add_argument("--out", required=True)
+    s.add_argument("--size", choices=["small", "full"], default="full")
+    s.add_argument("--seed", type=int, default=7)
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("agencies", help="agency registry")
+    asub = s.add_subparsers(dest="action", required=True)
+    a = asub.add_parser("load", help="load agencies (and plans) from CSV")
+    a.add_argument("csv")
+    a.add_argument("--plans")
+    a.set_defaults(func=cmd_agencies_load)
+
+    s = sub.add_parser("intake", help="load one inventory list for an agency")
+    s.add_argument("file")
+    s.add_argument("--agency", required=True)
+    s.set_defaults(func=cmd_intake)
+
+    s = sub.add_parser("qc", help="check scanned page images")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--json", action="store_true", help="one JSON object per page")
+    s.set_defaults(func=cmd_qc)
+
+    s = sub.add_parser("ocr", help="OCR images/PDFs to .txt and searchable PDF/A")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--out", required=True)
+    s.add_argument("--lang", default="vie")
+    s.set_defaults(func=cmd_ocr)
+
+    s = sub.add_parser("pipeline", help="run every phase once, without Airflow")
+    s.add_argument("--agency")
+    s.add_argument("--file")
+    s.set_defaults(func=cmd_pipeline)
+
+    s = sub.add_parser("report", help="build the weekly progress report")
+    s.add_argument("--as-of")
+    s.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

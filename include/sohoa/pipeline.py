@@ -1,0 +1,127 @@
+"""One entry point per phase, used by the DAGs, the CLI and the tests alike.
+
+Each runner opens its own transaction(s), takes an optional agency code and file
+reference (operator reruns), returns a small JSON-able summary (ids and counts only,
+fit for an XCom), and is idempotent: running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from sohoa import arrangement, events, integration, intake, ocr_phase, reports, scan_phase
+from sohoa.config import get_settings
+from sohoa.db.models import Agency, File
+from sohoa.db.session import get_engine, make_engine, migrate, session_scope
+from sohoa.storage import get_storage
+
+log = logging.getLogger(__name__)
+
+
+def prepare_database() -> None:
+    migrate(get_settings().db_url)
+
+
+def agencies_with_work(statuses: tuple[str, ...] | None, agency: str | None = None) -> list[str]:
+    """Agency codes that have files in the given statuses (all agencies when None)."""
+    with session_scope() as s:
+        q = select(Agency.code).order_by(Agency.code)
+        if statuses is not None:
+            q = q.where(Agency.id.in_(select(File.agency_id).where(File.status.in_(statuses))))
+        if agency:
+            q = q.where(Agency.code == agency.upper())
+        return list(dict.fromkeys(s.scalars(q)))
+
+
+def run_intake(agency: str | None = None) -> dict:
+    """Load every list found in the intake folder; one bad list never stops the others."""
+    settings = get_settings()
+    storage = get_storage(settings)
+    results, failures = [], []
+    for code, path in intake.find_lists(settings.intake_dir, agency):
+        try:
+            with session_scope() as s:
+                results.append(intake.intake_list(s, storage, code, path.read_bytes(), path.name))
+        except Exception as exc:  # noqa: BLE001 - recorded, reported, batch goes on
+            log.exception("intake failed for %s", path)
+            failures.append({"agency": code, "filename": path.name, "error": str(exc)})
+            with session_scope() as s:
+                events.record(s, entity="inventory_submissions", entity_id=None,
+                              phase="inventory", action="rejected_list",
+                              details={"agency": code, "filename": path.name, "error": str(exc)})
+    loaded = [r for r in results if r["status"] == "loaded"]
+    return {"lists": len(results), "loaded": len(loaded), "failures": failures,
+            "changed": bool(loaded), "submission_ids": [r["submission_id"] for r in loaded],
+            "error_rows": sum(r.get("error_rows", 0) for r in loaded)}
+
+
+def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> dict:
+    with session_scope() as s:
+        h = arrangement.handover(s, agency=agency, file_ref=file_ref)
+    with session_scope() as s:
+        a = arrangement.arrange(s, agency=agency, file_ref=file_ref)
+    return {"handed_over": h["files"], "boxes": h["boxes"], "discrepancies": h["discrepancies"],
+            "arranged": a["files"], "codes_assigned": a["codes_assigned"],
+            "changed": bool(h["files"] or a["files"])}
+
+
+def run_scan_qc(agency: str | None = None, file_ref: str | None = None) -> dict:
+    settings = get_settings()
+    with session_scope() as s:
+        out = scan_phase.scan_qc(s, get_storage(settings), settings.delivery_dir,
+                                 agency=agency, file_ref=file_ref)
+    out["changed"] = bool(out["files"])
+    return out
+
+
+def run_ocr(agency: str | None = None, file_ref: str | None = None) -> dict:
+    settings = get_settings()
+    with session_scope() as s:
+        out = ocr_phase.run_ocr(s, get_storage(settings), agency=agency, file_ref=file_ref,
+                                lang=settings.ocr_lang, workers=settings.workers)
+    out["changed"] = bool(out["files"])
+    return out
+
+
+def shared_engine_from_settings() -> Engine:
+    return make_engine(get_settings().shared_db_url)
+
+
+def run_integration(agency: str | None = None, file_ref: str | None = None,
+                    shared_engine: Engine | None = None) -> dict:
+    settings = get_settings()
+    engine = shared_engine or shared_engine_from_settings()
+    with session_scope() as s:
+        out = integration.integrate(s, engine, get_storage(settings), agency=agency,
+                                    file_ref=file_ref)
+    out["changed"] = bool(out["files"])
+    return out
+
+
+def run_report(as_of: date | None = None) -> dict:
+    with session_scope() as s:
+        return reports.build_weekly_report(s, get_storage(), as_of or date.today())
+
+
+def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
+    """Every phase in order, without Airflow (CLI `sohoa pipeline`)."""
+    prepare_database()
+    return {
+        "inventory_intake": run_intake(agency),
+        "arrangement": run_arrangement(agency, file_ref),
+        "scan_qc": run_scan_qc(agency, file_ref),
+        "ocr": run_ocr(agency, file_ref),
+        "integration": run_integration(agency, file_ref),
+        "progress_report": run_report(),
+    }
+
+
+def engine_url() -> str:
+    return str(get_engine().url)
+
+
