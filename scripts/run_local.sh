@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make run`: embedded default (SQLite + local object folder), sample programme, Airflow standalone.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+mkdir -p "$SOHOA_HOME" "$AIRFLOW_HOME"
+
+sohoa db upgrade
+if [ ! -f "$SOHOA_HOME/sample/manifest.json" ]; then
+  echo "Tạo chương trình mẫu (sample programme) ..."
+  sohoa sample --out "$SOHOA_HOME/sample" --size "${SOHOA_SAMPLE_SIZE:-full}"
+fi
+sohoa agencies load "$SOHOA_HOME/sample/agencies.csv" --plans "$SOHOA_HOME/sample/plans.csv" >/dev/null
+
+LOG="$AIRFLOW_HOME/standalone.log"
+echo "Starting Airflow standalone (log: $LOG) ..."
+airflow standalone >"$LOG" 2>&1 &
+AF_PID=$!
+trap 'kill $AF_PID 2>/dev/null; wait $AF_PID 2>/dev/null' INT TERM EXIT
+
+for _ in $(seq 1 180); do
+  curl -fsS "http://127.0.0.1:8080/api/v2/monitor/health" >/dev/null 2>&1 && break
+  kill -0 $AF_PID 2>/dev/null || { echo "Airflow exited; see $LOG"; tail -40 "$LOG"; exit 1; }
+  sleep 2
+done
+PASSFILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+cat <<MSG
+
+  sohoa is running.
+  Airflow UI:  http://127.0.0.1:8080
+  User:        admin
+  Password:    in $PASSFILE
+  Objects:     $SOHOA_HOME/objects   (reports under reports/, PDFs under pdf/)
+  The sample flows through all six DAGs on its own; stop with Ctrl-C.
+
+MSG
+wait $AF_PID

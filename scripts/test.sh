@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite (PostgreSQL tests fail, not skip, when the server is missing).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export PATH="$ROOT/.venv/bin:$PATH"
+exec "$ROOT/.venv/bin/pytest" -q "$@"
