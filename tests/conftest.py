@@ -55,19 +55,32 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_url(pg_base_url):
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+def _fresh_schema(base: str):
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_base_url)
+    admin = create_engine(base)
     with admin.begin() as c:
         c.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield _pg_schema_url(pg_base_url, schema)
+        yield _pg_schema_url(base, schema)
     finally:
         with admin.begin() as c:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_base_url):
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    yield from _fresh_schema(pg_base_url)
+
+
+@pytest.fixture
+def shared_url(request, db_url, tmp_path):
+    """The shared database (CSDL dùng chung), on the same kind of server as db_url."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'shared.db'}"
+    else:
+        yield from _fresh_schema(request.getfixturevalue("pg_base_url"))
 
 
 @pytest.fixture
