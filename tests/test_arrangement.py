@@ -1,0 +1,98 @@
+"""Handover and arrangement: boxes reconciled, TT 05/2025 codes unique and stable."""
+
+from datetime import date
+
+from hypothesis import given, settings, strategies as st
+from sqlalchemy import select
+
+from sohoa.arrangement import arrange, handover
+from sohoa.db.models import Agency, Box, Event, File
+from sohoa.db.session import session_scope
+from sohoa.fields import parse_file_code_2019, parse_file_code_2025
+
+
+def _files(engine, n=5, code="G01"):
+    with session_scope(engine) as s:
+        a = Agency(code=code, name="UBND quận Hoàn Kiếm", level="district")
+        s.add(a)
+        s.flush()
+        for i in range(1, n + 1):
+            s.add(File(agency_id=a.id, notation=f"{i:02d}", title=f"Hồ sơ {i}",
+                       box_no=str((i + 1) // 2), sheet_count=10, source_row=i + 1,
+                       end_date=date(2020 + i % 2, 12, 31)))
+
+
+def test_handover_boxes_and_arrangement_codes(engine):
+    _files(engine)
+    with session_scope(engine) as s:
+        out = handover(s)
+        assert (out["files"], out["boxes"], out["discrepancies"]) == (5, 3, [])
+        boxes = {b.box_no: b for b in s.scalars(select(Box))}
+        assert boxes["1"].expected_files == 2 and boxes["3"].expected_files == 1
+        assert boxes["1"].received_sheets == 20
+    with session_scope(engine) as s:
+        assert arrange(s)["codes_assigned"] == 5
+        files = s.scalars(select(File).order_by(File.source_row)).all()
+        parsed = [parse_file_code_2025(f.file_code) for f in files]
+        assert all(p["agency_code"] == "G01" for p in parsed)
+        # one sequence per (agency, year), counted from 1 in list order
+        by_year = {}
+        for f, p in zip(files, parsed):
+            by_year.setdefault(p["year"], []).append(p["sequence"])
+        assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in by_year.values())
+        assert all(f.status == "arranged" and f.arrangement_step == "boxed" for f in files)
+        codes = [f.file_code for f in files]
+    with session_scope(engine) as s:  # rerun: nothing changes, no events
+        n = len(s.scalars(select(Event)).all())
+        assert handover(s)["files"] == 0 and arrange(s)["files"] == 0
+        assert [f.file_code for f in s.scalars(select(File).order_by(File.source_row))] == codes
+        assert len(s.scalars(select(Event)).all()) == n
+
+
+def test_new_files_continue_the_sequence(engine):
+    _files(engine, n=2)
+    with session_scope(engine) as s:
+        handover(s)
+        arrange(s)
+        a = s.scalars(select(Agency)).one()
+        s.add(File(agency_id=a.id, notation="99", title="Bổ sung", end_date=date(2021, 5, 1)))
+    with session_scope(engine) as s:
+        handover(s)
+        arrange(s)
+        codes = sorted(f.file_code for f in s.scalars(select(File)))
+        assert len(set(codes)) == 3
+        new = s.scalars(select(File).where(File.notation == "99")).one()
+        assert parse_file_code_2025(new.file_code)["sequence"] == 2  # after 2021's first file
+
+
+def test_tt02_2019_style_selectable(engine, monkeypatch):
+    monkeypatch.setenv("SOHOA_FILE_CODE_STYLE", "2019")
+    _files(engine, n=1)
+    with session_scope(engine) as s:
+        handover(s)
+        arrange(s)
+        f = s.scalars(select(File)).one()
+        assert parse_file_code_2019(f.file_code)["agency_code"] == "G01"
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(min_value=1990, max_value=2025), min_size=1, max_size=12))
+def test_codes_unique_for_any_years(tmp_path_factory, years):
+    from sohoa.db.session import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('arr') / 'db.sqlite'}"
+    migrate(url)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        a = Agency(code="G02", name="UBND huyện Đông Anh", level="district")
+        s.add(a)
+        s.flush()
+        for i, y in enumerate(years):
+            s.add(File(agency_id=a.id, notation=str(i), title="x", end_date=date(y, 1, 1)))
+    with session_scope(engine) as s:
+        handover(s)
+        arrange(s)
+        codes = [f.file_code for f in s.scalars(select(File))]
+        assert len(set(codes)) == len(years)
+        assert sorted(parse_file_code_2025(c)["year"] for c in codes) == sorted(years)
+    engine.dispose()
