@@ -29,9 +29,9 @@ def nfc(value: str) -> str:
     """Unicode NFC + strip + collapse internal whitespace (incl. NBSP, newlines);
     control and invisible format characters (BEL, zero-width space, BOM...) removed."""
     value = unicodedata.normalize("NFC", value)
-    value = _WS_RE.sub(" ", value)
+    value = _WS_RE.sub(" ", value)  # first: \t \r \n are control characters too
     value = _INVISIBLE_RE.sub("", value)
-    return value.strip()
+    return _WS_RE.sub(" ", value).strip()  # removing "a \x08 b" leaves two spaces
 
 
 _WS_RE = re.compile(r"\s+")

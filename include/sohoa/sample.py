@@ -39,6 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import sample_text as T
+from .naming import safe_name  # noqa: F401 - re-exported: one rule for folder names
 
 INVENTORY_HEADER = [
     "STT", "Hộp số", "Số và ký hiệu hồ sơ", "Tiêu đề hồ sơ", "Thời gian bắt đầu",
@@ -93,18 +94,6 @@ _FONT_DIRS = {"liberation": "/usr/share/fonts/truetype/liberation2",
 
 def _nfc(s: str) -> str:
     return unicodedata.normalize("NFC", s)
-
-
-def safe_name(notation: str) -> str:
-    """Filesystem/object-key safe folder name for a file notation (Số và ký hiệu hồ sơ).
-
-    Diacritics are dropped (đ → d), anything outside [A-Za-z0-9._-] becomes "_":
-    "01/VP" → "01_VP", "HS-05" → "HS-05". Every module must use this one function.
-    """
-    s = unicodedata.normalize("NFKD", _nfc(notation).strip().replace("đ", "d").replace("Đ", "D"))
-    s = "".join(c for c in s if not unicodedata.combining(c))
-    s = re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("._")
-    return s or "_"
 
 
 # --------------------------------------------------------------------------- fonts
