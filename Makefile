@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 run: system-deps venv
 	bash scripts/run_local.sh
 
-test: system-deps venv
+test: venv
+	bash scripts/install_system_deps.sh --test
 	bash scripts/test.sh
 
 system-deps:

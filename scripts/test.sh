@@ -4,4 +4,5 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export PATH="$ROOT/.venv/bin:$PATH"
+"$ROOT/.venv/bin/ruff" check include dags plugins tests benchmarks
 exec "$ROOT/.venv/bin/pytest" -q "$@"

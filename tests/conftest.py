@@ -21,8 +21,8 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
-import pytest
-from sqlalchemy import create_engine, text
+import pytest  # noqa: E402 - after the Airflow environment is set
+from sqlalchemy import create_engine, text  # noqa: E402
 
 PG_URL = os.environ.get(
     "SOHOA_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"

@@ -37,7 +37,7 @@ def test_handover_boxes_and_arrangement_codes(engine):
         assert all(p["agency_code"] == "G01" for p in parsed)
         # one sequence per (agency, year), counted from 1 in list order
         by_year = {}
-        for f, p in zip(files, parsed):
+        for p in parsed:
             by_year.setdefault(p["year"], []).append(p["sequence"])
         assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in by_year.values())
         assert all(f.status == "arranged" and f.arrangement_step == "boxed" for f in files)

@@ -15,8 +15,7 @@ import pikepdf
 import pytest
 from sqlalchemy import func, select
 
-from sohoa.db.models import (Event, File, InventoryRowError, InventorySubmission, Page,
-                             ReportRun, RescanRequest)
+from sohoa.db.models import (Event, File, InventoryRowError, InventorySubmission, ReportRun, RescanRequest)
 from sohoa.db.session import make_engine, migrate, session_scope
 from sohoa.integration import shared_files
 from sohoa.pdf import pdf_text

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sohoa.errors_xlsx import SHEET_ERRORS, SHEET_SKIPPED, write_error_workbook
-from sohoa.inventory import FILE_LEVEL_CODES, match_header, parse_inventory
+from sohoa.inventory import match_header, parse_inventory
 
 DATA = Path(__file__).parent / "data" / "inventory"
 TODAY = date(2025, 6, 30)

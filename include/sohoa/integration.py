@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from sohoa import events
 from sohoa.agencies import current_successors
-from sohoa.db.models import Agency, File, Page
+from sohoa.db.models import Agency, Page
 from sohoa.selection import select_files
 
 shared_metadata = MetaData()

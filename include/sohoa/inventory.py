@@ -603,7 +603,7 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None) ->
     _, table, (h, _) = best
     errors: list[RowError] = []
     skipped: list[tuple[int, str]] = []
-    for score, t, hdr in scored:
+    for _score, t, hdr in scored:
         if t is table:
             continue
         nonblank = any(any(_to_text(v) for v in cells) for _, cells in t.rows)

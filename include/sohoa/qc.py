@@ -34,7 +34,6 @@ import argparse
 import io
 import json
 import math
-import os
 import sys
 import warnings
 from dataclasses import dataclass, field
