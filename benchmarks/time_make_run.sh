@@ -8,9 +8,9 @@ DIR="${1:-$(mktemp -d /tmp/sohoa-run-XXXX)/sohoa}"
 git clone -q "$SRC" "$DIR"
 cd "$DIR"
 T0=$(date +%s)
-make run > run.log 2>&1 &
+setsid make run > run.log 2>&1 &
 RUN_PID=$!
-trap 'kill -- -$RUN_PID 2>/dev/null || pkill -f "airflow standalone" || true' EXIT
+trap 'kill -TERM -- -$RUN_PID 2>/dev/null; sleep 5; pkill -f "$DIR/.venv" || true' EXIT
 until curl -fsS http://127.0.0.1:8080/api/v2/monitor/health >/dev/null 2>&1; do
   sleep 2; kill -0 $RUN_PID 2>/dev/null || { tail -30 run.log; exit 1; }
 done

@@ -14,9 +14,10 @@ sohoa agencies load "$SOHOA_HOME/sample/agencies.csv" --plans "$SOHOA_HOME/sampl
 
 LOG="$AIRFLOW_HOME/standalone.log"
 echo "Starting Airflow standalone (log: $LOG) ..."
-airflow standalone >"$LOG" 2>&1 &
+# Its own process group, so stopping `make run` stops every Airflow component with it.
+setsid airflow standalone >"$LOG" 2>&1 &
 AF_PID=$!
-trap 'kill $AF_PID 2>/dev/null; wait $AF_PID 2>/dev/null' INT TERM EXIT
+trap 'kill -TERM -- -$AF_PID 2>/dev/null; wait $AF_PID 2>/dev/null' INT TERM EXIT
 
 for _ in $(seq 1 180); do
   curl -fsS "http://127.0.0.1:8080/api/v2/monitor/health" >/dev/null 2>&1 && break
