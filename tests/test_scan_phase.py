@@ -1,0 +1,107 @@
+"""The rescan loop: a rejected page opens a request; a re-delivery checks again and closes it."""
+
+from datetime import date
+
+import cv2
+from PIL import Image
+from sqlalchemy import select
+
+from sohoa.db.models import Agency, Event, File, Page, RescanRequest, ScanDelivery
+from sohoa.db.session import session_scope
+from sohoa.ocr import render_text_page
+from sohoa.scan_phase import scan_qc
+from sohoa.storage import LocalStorage
+
+LINES = [
+    "ỦY BAN NHÂN DÂN QUẬN HOÀN KIẾM",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "QUYẾT ĐỊNH về việc phê duyệt kế hoạch số hóa",
+    "Căn cứ Luật Lưu trữ ngày 21 tháng 6 năm 2024;",
+    "Điều 1. Phê duyệt kế hoạch số hóa hồ sơ, tài liệu.",
+    "Điều 2. Giao Văn phòng chủ trì, phối hợp thực hiện.",
+    "Điều 3. Quyết định này có hiệu lực kể từ ngày ký.",
+] * 3
+
+
+def _save(path, image, dpi=200):
+    Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB)).save(path, quality=85, dpi=(dpi, dpi))
+
+
+def _setup(engine, deliveries):
+    with session_scope(engine) as s:
+        a = Agency(code="G01", name="UBND quận Hoàn Kiếm", level="district")
+        s.add(a)
+        s.flush()
+        s.add(File(agency_id=a.id, notation="01/VP", title="Tập quyết định năm 2025",
+                   start_date=date(2025, 1, 1), status="arranged", page_count=3,
+                   file_code="TTLTHN.G01.2025.01.001"))
+    folder = deliveries / "G01" / "01_VP"  # safe_name("01/VP")
+    folder.mkdir(parents=True)
+    page = render_text_page(LINES, dpi=200, paper_rgb=(245, 240, 228))
+    _save(folder / "0001.jpg", page)
+    _save(folder / "0002.jpg", cv2.GaussianBlur(page, (0, 0), 6))  # blurred: reject
+    _save(folder / "0003.jpg", cv2.rotate(render_text_page(LINES[::-1], dpi=200), cv2.ROTATE_180))
+    return folder, page
+
+
+def test_reject_rescan_and_redelivery(engine, tmp_path):
+    storage = LocalStorage(tmp_path / "obj")
+    folder, good = _setup(engine, tmp_path / "deliveries")
+    with session_scope(engine) as s:
+        out = scan_qc(s, storage, tmp_path / "deliveries")
+    assert (out["pages"], out["reject"]) == (3, 1)
+    with session_scope(engine) as s:
+        f = s.scalars(select(File)).one()
+        assert f.status == "qc_rejected"
+        pages = {p.page_no: p for p in s.scalars(select(Page))}
+        assert "blurred" in pages[2].qc_defects and pages[2].qc_reasons
+        assert pages[3].qc_verdict == "fixable" and "upside_down" in pages[3].qc_defects
+        req = s.scalars(select(RescanRequest)).one()
+        assert (req.page_no, req.status) == (2, "open")
+        # the original is stored untouched, under its checksum
+        assert storage.get_bytes(pages[1].image_key) == (folder / "0001.jpg").read_bytes()
+
+    with session_scope(engine) as s:  # same delivery again: nothing happens
+        n = len(s.scalars(select(Event)).all())
+        assert scan_qc(s, storage, tmp_path / "deliveries")["unchanged"] == 1
+    with session_scope(engine) as s:
+        assert len(s.scalars(select(Event)).all()) == n
+
+    _save(folder / "0002.jpg", render_text_page(LINES[2:], dpi=200))  # the rescan arrives
+    with session_scope(engine) as s:
+        out = scan_qc(s, storage, tmp_path / "deliveries")
+        assert out["reject"] == 0
+    with session_scope(engine) as s:
+        assert s.scalars(select(File)).one().status == "qc_passed"
+        req = s.scalars(select(RescanRequest)).one()
+        assert req.status == "closed" and req.closed_at is not None
+        assert len(s.scalars(select(ScanDelivery)).all()) == 2
+        actions = [e.action for e in s.scalars(select(Event).order_by(Event.id))]
+        assert "rescan_opened" in actions and "rescan_closed" in actions
+
+
+def test_missing_pages_against_the_list(engine, tmp_path):
+    storage = LocalStorage(tmp_path / "obj")
+    folder, _ = _setup(engine, tmp_path / "deliveries")
+    (folder / "0003.jpg").unlink()
+    (folder / "0002.jpg").unlink()
+    with session_scope(engine) as s:
+        scan_qc(s, storage, tmp_path / "deliveries")
+    with session_scope(engine) as s:
+        f = s.scalars(select(File)).one()
+        assert f.status == "qc_rejected"
+        assert f.qc_issues == ["Thiếu 2 trang so với danh mục (1/3)"]
+        assert sorted(r.page_no for r in s.scalars(select(RescanRequest))) == [2, 3]
+
+
+def test_no_delivery_yet_waits(engine, tmp_path):
+    with session_scope(engine) as s:
+        a = Agency(code="G02", name="UBND huyện Đông Anh", level="district")
+        s.add(a)
+        s.flush()
+        s.add(File(agency_id=a.id, notation="05", title="x", status="arranged"))
+    with session_scope(engine) as s:
+        out = scan_qc(s, LocalStorage(tmp_path / "obj"), tmp_path / "none")
+        assert out["awaiting_delivery"] == 1
+        assert s.scalars(select(File)).one().status == "arranged"
