@@ -69,8 +69,11 @@ def alembic_config(url: str):
     return cfg
 
 
-def migrate(url: str | None = None, revision: str = "head") -> None:
-    """Bring the database schema to `revision` with Alembic (idempotent)."""
+def migrate(url: str | None = None, revision: str = "heads") -> None:
+    """Bring the database schema to `revision` with Alembic (idempotent).
+
+    "heads": independent branches off the initial schema (one per concern) all apply.
+    """
     from alembic import command
 
     url = url or get_settings().db_url
