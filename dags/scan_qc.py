@@ -2,10 +2,14 @@
 ### Quét và kiểm tra chất lượng ảnh (scanning + image QC)
 
 For every arranged file whose scan delivery has arrived (`SOHOA_DELIVERY_DIR/<MÃ CƠ QUAN>/
-<số ký hiệu>/`), stores the original page images with their SHA-256, measures every page
-with OpenCV (resolution, skew, orientation, blur, blank, ...) and gives a verdict:
-pass / fixable / reject. Rejected and missing pages go to the rescan queue with
-Vietnamese reasons; a re-delivery is checked again and closes what now passes.
+<số ký hiệu>/` with page images or PDFs, or `<MÃ CƠ QUAN>/<số ký hiệu>.pdf`), stores the
+originals with their SHA-256, measures every page with OpenCV (resolution, skew,
+orientation, blur, blank, cropping, contrast, duplicates, page count) and gives a verdict:
+pass / fixable (an upright, deskewed copy is stored; the original stays untouched) /
+reject. Rejected and missing pages go to the rescan queue of the agency and of the
+scanning station named in `manifest.json` (`{"station": "MQ-02"}`), with Vietnamese
+reasons (`sohoa rescan --station MQ-02`); a re-delivery is checked again and closes
+what now passes.
 
 Runs when `sohoa_arranged` is announced and every 15 minutes (new deliveries);
 trigger with **agency** / **file** to rerun. Announces `sohoa_qc_checked`.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sohoa needs, only those missing (root or sudo).
 set -euo pipefail
-PKGS=(tesseract-ocr tesseract-ocr-vie fonts-liberation2 fonts-dejavu-core poppler-utils)
+PKGS=(tesseract-ocr tesseract-ocr-vie fonts-liberation2 fonts-dejavu-core poppler-utils jbig2dec)
 # `--test`: also what the suite itself uses (docker-compose validates the compose file).
 [ "${1:-}" = "--test" ] && PKGS+=(docker-compose)
 missing=()

@@ -317,7 +317,7 @@ def test_env_threshold_changes_verdict(page, monkeypatch):
 
 
 def test_to_json_contract(page):
-    c = check_image(np.asarray(rotate(page, 2)), dpi=(DPI, DPI), source="x.jpg", page=3, thresholds=T)
+    c = check_image(np.asarray(rotate(page, 4)), dpi=(DPI, DPI), source="x.jpg", page=3, thresholds=T)
     j = c.to_json()
     assert j["file"] == "x.jpg" and j["page"] == 3 and j["verdict"] == "fixable"
     assert j["reasons"] == c.reasons_vi and j["defects"] == ["skewed"]

@@ -34,17 +34,19 @@ import argparse
 import io
 import json
 import math
+import os
 import sys
-import warnings
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import cv2
 import numpy as np
-from PIL import Image, ImageSequence
 
+from sohoa import scan_input
 from sohoa.qc_thresholds import Thresholds
+from sohoa.scan_input import COLOUR_BITS, estimate_dpi, valid_dpi
 
 __all__ = [
     "DEFECTS",
@@ -55,6 +57,9 @@ __all__ = [
     "check_image",
     "check_path",
     "load_pages",
+    "corrupt_page",
+    "make_derivative",
+    "mark_duplicates",
     "qc_cli",
 ]
 
@@ -71,10 +76,7 @@ DEFECTS = (
     "low_contrast",
 )
 REJECT_DEFECTS = frozenset({"corrupt", "blank", "blurred", "low_dpi", "cropped", "low_contrast"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff"})
-
-A4_INCH = (8.27, 11.69)  # short, long side
-_JPEG_EOI = b"\xff\xd9"
+IMAGE_SUFFIXES = scan_input.SUFFIXES  # images and PDFs accepted in a delivery
 
 
 # --------------------------------------------------------------------------- result
@@ -127,7 +129,7 @@ def _verdict(defects: list[str]) -> str:
     return "fixable"
 
 
-def _corrupt(source: str, page: int, error: str) -> PageCheck:
+def corrupt_page(source: str, page: int, error: str) -> PageCheck:
     return PageCheck(
         source=source,
         page=page,
@@ -141,143 +143,7 @@ def _corrupt(source: str, page: int, error: str) -> PageCheck:
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def _valid_dpi(dpi) -> tuple[float, float] | None:
-    try:
-        x, y = float(dpi[0]), float(dpi[1])
-    except (TypeError, ValueError, IndexError):
-        return None
-    if not (math.isfinite(x) and math.isfinite(y)) or x < 10 or y < 10:
-        return None  # JFIF "aspect only" (1:1) or garbage
-    return (x, y)
-
-
-def _estimate_dpi(w: int, h: int) -> tuple[float, float]:
-    """dpi assuming the page is A4 at 100 % scale (portrait or landscape)."""
-    if w <= h:
-        return (w / A4_INCH[0], h / A4_INCH[1])
-    return (w / A4_INCH[1], h / A4_INCH[0])
-
-
-def _pil_to_array(frame: Image.Image, grey: bool) -> np.ndarray:
-    mode = frame.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        a = np.asarray(frame)
-        if a.dtype != np.uint8:
-            a = a.astype(np.int64)
-            a = (np.clip(a, 0, 65535) >> 8) if a.max() > 255 else np.clip(a, 0, 255)
-            a = a.astype(np.uint8)
-        return np.ascontiguousarray(a)
-    if mode == "F":
-        a = np.asarray(frame, dtype=np.float32)
-        return np.clip(a, 0, 255).astype(np.uint8)
-    if grey:
-        if mode not in ("L",):
-            frame = frame.convert("RGB").convert("L") if mode not in ("1", "RGB") else frame.convert("L")
-        return np.ascontiguousarray(np.asarray(frame))
-    if mode in ("L", "1"):
-        return np.ascontiguousarray(np.asarray(frame.convert("L")))
-    rgb = np.asarray(frame.convert("RGB"))
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-
-
-_COLOUR_BITS = {"1": 1, "L": 8, "P": 8, "RGB": 24, "RGBA": 32, "CMYK": 32, "YCbCr": 24, "LA": 16,
-                "I;16": 16, "I;16B": 16, "I": 32, "F": 32, "LAB": 24, "HSV": 24}
-
-
-@dataclass
-class _Page:
-    page: int
-    image: np.ndarray | None
-    dpi: tuple[float, float] | None
-    error: str | None
-    original_size: tuple[int, int] | None = None  # (width, height) before any reduction
-    colour_mode: str | None = None
-
-
-def _iter_pages(path: Path | str, *, fast: bool, thresholds: Thresholds) -> Iterator[_Page]:
-    """Decode all pages; never raises for bad input (yields an error page instead).
-
-    ``fast``: grey image, JPEG decoded at 1/2, 1/4 or 1/8 size by libjpeg (DCT scaling)
-    as long as the result stays >= work_dpi.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        yield _Page(1, None, None, f"cannot read file: {exc.strerror or exc}")
-        return
-    if not data:
-        yield _Page(1, None, None, "empty file (0 bytes)")
-        return
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        yield _Page(1, None, None, f"image too large, refused as a decompression bomb: {exc}")
-        return
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is a recorded reason
-        yield _Page(1, None, None, f"not a readable image: {type(exc).__name__}: {exc}")
-        return
-
-    w, h = im.size
-    if w <= 0 or h <= 0:
-        yield _Page(1, None, None, f"invalid image size {w}x{h}")
-        return
-    if w * h > thresholds.max_image_pixels:
-        yield _Page(1, None, None, f"image too large ({w}x{h} = {w * h} px > "
-                    f"{thresholds.max_image_pixels}), refused as a possible decompression bomb")
-        return
-
-    fmt = (im.format or "").upper()
-    if fmt == "JPEG" and data.rstrip(b"\x00").endswith(_JPEG_EOI):
-        dpi = _valid_dpi(im.info.get("dpi"))
-        if fast:
-            eff = dpi or _estimate_dpi(w, h)
-            red = 1
-            for r, flag in ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
-                            (2, cv2.IMREAD_REDUCED_GRAYSCALE_2)):
-                if min(eff) / r >= thresholds.work_dpi * 0.999:
-                    red = flag
-                    break
-            flags = cv2.IMREAD_GRAYSCALE if red == 1 else red
-        else:
-            flags = cv2.IMREAD_COLOR if im.mode not in ("L", "1") else cv2.IMREAD_GRAYSCALE
-        flags |= cv2.IMREAD_IGNORE_ORIENTATION
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-        if img is not None:
-            yield _Page(1, img, dpi, None, (w, h), im.mode)
-            return
-        # fall through to Pillow, which gives a precise error
-
-    page_no = 0
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            for frame in ImageSequence.Iterator(im):
-                page_no += 1
-                try:
-                    fw, fh = frame.size
-                    if fw * fh > thresholds.max_image_pixels:
-                        raise ValueError(f"frame too large ({fw}x{fh})")
-                    frame.load()
-                    arr = _pil_to_array(frame, grey=fast)
-                    yield _Page(page_no, arr, _valid_dpi(frame.info.get("dpi")), None,
-                                (fw, fh), frame.mode)
-                except Exception as exc:  # noqa: BLE001
-                    yield _Page(page_no, None, None, f"page {page_no} undecodable: "
-                                f"{type(exc).__name__}: {exc}")
-                    if getattr(im, "n_frames", 1) <= page_no:
-                        return
-    except Exception as exc:  # noqa: BLE001 - broken multi-page structure
-        yield _Page(page_no + 1, None, None, f"cannot read page {page_no + 1}: "
-                    f"{type(exc).__name__}: {exc}")
-        return
-    if page_no == 0:
-        yield _Page(1, None, None, "image has no pages")
-
+# Decoding (JPEG/TIFF/PNG/JPEG 2000/PDF, bad inputs) lives in sohoa.scan_input.
 
 def load_pages(
     path: Path | str,
@@ -288,7 +154,7 @@ def load_pages(
     oversized (decompression-bomb) input yields an entry with ``image=None`` and an
     error message instead of raising. ``dpi`` is None when the file has none.
     """
-    for p in _iter_pages(path, fast=False, thresholds=Thresholds()):
+    for p in scan_input.iter_pages(path, fast=False, thresholds=Thresholds()):
         yield p.page, p.image, p.dpi, p.error
 
 
@@ -347,6 +213,23 @@ def _coarse_skew(xs: np.ndarray, ys: np.ndarray, search: float) -> tuple[float, 
     raw, norm = _profile_search(x, y, angles)
     i = int(np.argmax(raw))
     return float(angles[i]), float(norm[i])
+
+
+def _centroid_score(xs: np.ndarray, ys: np.ndarray, search: float, work_dpi: float) -> float:
+    """Peakiness of the letter-centre profile across lines, best over ±search (0.5° steps)."""
+    if len(xs) < 20:
+        return 0.0
+    angles = np.arange(-search, search + 1e-9, 0.5)
+    binw = max(1.0, 0.03 * work_dpi)  # ~0.8 mm: letter centres of one line share a bin or two
+    rad = np.deg2rad(angles)[:, None]
+    proj = (ys[None, :] * np.cos(rad) + xs[None, :] * np.sin(rad)) / binw
+    proj = (proj - proj.min(axis=1, keepdims=True)).astype(np.int64)
+    width = int(proj.max()) + 1
+    idx = proj + np.arange(len(angles))[:, None] * width
+    hist = np.bincount(idx.ravel(), minlength=width * len(angles)).reshape(len(angles), width)
+    n = float(len(xs))
+    score = (hist.astype(np.float64) ** 2).sum(axis=1) * np.maximum((hist > 0).sum(axis=1), 1)
+    return float(score.max() / (n * n))
 
 
 def _refine_skew(xs: np.ndarray, ys: np.ndarray, start: float) -> float:
@@ -411,6 +294,36 @@ def _ascender_ratio(xs: np.ndarray, ys: np.ndarray, skew: float, work_dpi: float
     return (above / tot if tot > 0 else 0.5), int(len(starts))
 
 
+def _margin_cue(xs: np.ndarray, ys: np.ndarray, skew: float, work_dpi: float) -> float:
+    """Share of text lines flush with the left margin minus share flush with the right.
+
+    Vietnamese administrative text is left-aligned or justified, with short last lines of
+    paragraphs and indents: more lines start at the left margin than end at the right
+    one (> 0). Turned upside down the sides swap (< 0). Used only when the ascender cue
+    is unsure."""
+    if len(xs) < 50:
+        return 0.0
+    rad = math.radians(skew)
+    across = ys * math.cos(rad) + xs * math.sin(rad)
+    along = xs * math.cos(rad) - ys * math.sin(rad)
+    band = np.floor((across - across.min()) / max(2.0, 0.12 * work_dpi)).astype(np.int64)
+    order = np.argsort(band, kind="stable")
+    band, along = band[order], along[order]
+    cuts = np.flatnonzero(np.diff(band)) + 1
+    lefts, rights = [], []
+    for seg in np.split(along, cuts):
+        if len(seg) >= 20:
+            lefts.append(seg.min())
+            rights.append(seg.max())
+    if len(lefts) < 6:
+        return 0.0
+    lefts, rights = np.array(lefts), np.array(rights)
+    tol = 0.12 * work_dpi
+    left_flush = float((lefts <= np.percentile(lefts, 10) + tol).mean())
+    right_flush = float((rights >= np.percentile(rights, 90) - tol).mean())
+    return left_flush - right_flush
+
+
 def _osd_rotation(grey: np.ndarray) -> tuple[int | None, float]:
     """tesseract OSD: (orientation in our convention or None, confidence)."""
     try:
@@ -445,11 +358,13 @@ def check_image(
     original_size: tuple[int, int] | None = None,
     colour_mode: str | None = None,
     kind: str = "text",
+    dpi_source: str | None = None,
 ) -> PageCheck:
     """Measure one page and give a verdict.
 
-    ``image``: BGR/BGRA/grey array (any size). ``dpi``: from the file metadata, or None
-    to estimate assuming A4. ``original_size`` (width, height): size of the stored image
+    ``image``: BGR/BGRA/grey array (any size). ``dpi``: from the file metadata (or, for
+    a PDF, image size over page size: ``dpi_source="pdf_page_size"``), or None to
+    estimate assuming A4. ``original_size`` (width, height): size of the stored image
     when ``image`` was decoded reduced (dpi always refers to the stored image).
     ``kind``: "text" (>= min_dpi_text) or "map" (maps/drawings, >= min_dpi_maps).
     """
@@ -460,13 +375,26 @@ def check_image(
     if colour_mode is None:
         colour_mode = "L" if np.asarray(image).ndim == 2 else "RGB"
 
+    bits = COLOUR_BITS.get(colour_mode)
     m: dict = {"width_px": int(ow), "height_px": int(oh), "colour_mode": colour_mode,
-               "colour_bits": _COLOUR_BITS.get(colour_mode)}
-    vdpi = _valid_dpi(dpi) if dpi is not None else None
+               "colour_bits": bits,
+               # TT 05/2025: colour >= 24 bit. Recorded, not a defect code of its own.
+               "colour_compliant": bool(bits and bits >= t.min_colour_bits
+                                        and colour_mode not in ("L", "LA", "1", "P", "PA"))}
+    a4 = estimate_dpi(ow, oh)
+    m["dpi_a4_estimate"] = round(min(a4), 1)  # from the pixel size, if the page is A4
+    vdpi = valid_dpi(dpi) if dpi is not None else None
     if vdpi:
-        m["dpi_source"] = "metadata"
+        m["dpi_source"] = dpi_source or "metadata"
+        size_mm = (ow / vdpi[0] * 25.4, oh / vdpi[1] * 25.4)
+        if min(size_mm) < t.min_page_mm and min(a4) < min(vdpi):
+            # e.g. a page downsampled to 100 dpi that kept its "300 dpi" tag would measure
+            # 70 mm wide: trust the pixels, judge it as an A4 page
+            m["dpi_metadata_x"] = round(vdpi[0], 2)
+            vdpi = a4
+            m["dpi_source"] = "estimated_a4_metadata_implausible"
     else:
-        vdpi = _estimate_dpi(ow, oh)
+        vdpi = a4
         m["dpi_source"] = "estimated_a4"
     m["dpi_x"], m["dpi_y"] = round(vdpi[0], 2), round(vdpi[1], 2)
     m["page_size_mm"] = [round(ow / vdpi[0] * 25.4, 1), round(oh / vdpi[1] * 25.4, 1)]
@@ -479,7 +407,10 @@ def check_image(
     min_dpi = t.min_dpi_maps if kind == "map" else t.min_dpi_text
     if min(vdpi) < min_dpi * (1 - t.dpi_tolerance):
         defects.append("low_dpi")
-        est = " — ước tính theo khổ A4 vì ảnh không ghi dpi" if m["dpi_source"] != "metadata" else ""
+        est = {"estimated_a4": " — ước tính theo khổ A4 vì ảnh không ghi dpi",
+               "estimated_a4_metadata_implausible": " — dpi ghi trong tệp không khớp kích thước "
+               "ảnh, ước tính theo khổ A4",
+               "pdf_page_size": " — tính theo khổ trang PDF"}.get(m["dpi_source"], "")
         reasons.append(
             f"Độ phân giải thấp ({min(vdpi):.0f} dpi < {min_dpi:.0f} dpi theo TT 05/2025/TT-BNV"
             f"{est}), cần quét lại"
@@ -513,7 +444,7 @@ def check_image(
     block = max(3, int(round(0.25 * wdpi)) | 1)
     adaptive = cv2.adaptiveThreshold(work, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                      block, t.ink_local_delta)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(adaptive, connectivity=8)
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(adaptive, connectivity=8)
     # "strong" ink: darker than the local paper (0.6-inch box mean, so uneven lighting and
     # stains do not count) by ink_strong_delta; a blob needs at least one strong pixel.
     bg_k = max(3, int(round(0.6 * wdpi)) | 1)
@@ -534,7 +465,24 @@ def check_image(
     m["paper_level"] = round(paper, 1)
     m["work_dpi"] = round(wdpi, 1)
 
-    if n_ink < t.blank_min_components or ink_ratio < t.blank_max_ink_ratio:
+    blank = n_ink < t.blank_min_components or ink_ratio < t.blank_max_ink_ratio
+    if blank:
+        # faded ink (weak toner, carbon copy) is fainter than "strong" ink but still much
+        # darker than show-through: many text-like blobs at that level mean content
+        faint = cv2.compare(work, cv2.subtract(local_bg, t.faint_ink_delta), cv2.CMP_LT)
+        faint = cv2.bitwise_and(faint, adaptive) > 0
+        has_faint = np.bincount(labels[faint], minlength=n) > 0
+        faint_keep = has_faint & (area >= 3) & (area < 0.05 * H * W) & (bh < 0.25 * H)
+        faint_keep[0] = False
+        faint_text = faint_keep & (bh >= max(2, 0.02 * wdpi)) & (bh <= 0.6 * wdpi) & (bw <= 2.0 * wdpi)
+        m["faint_components"] = int(faint_text.sum())
+        if int(faint_text.sum()) >= t.faint_min_components:
+            blank = False
+            ink_keep, text_keep = faint_keep, faint_text
+            ink_mask = ink_keep[labels]
+            m["ink_components"] = n_ink = int(ink_keep.sum())
+            m["ink_ratio"] = ink_ratio = round(float(area[ink_keep].sum()) / float(H * W), 5)
+    if blank:
         defects.append("blank")
         reasons.append(
             f"Trang trắng hoặc gần như không có nội dung (mực {ink_ratio:.3%}, {n_ink} nét), "
@@ -589,8 +537,12 @@ def check_image(
     step = max(1, len(ys) // 12000)
     ys = ys[::step].astype(np.float64)
     xs = xs[::step].astype(np.float64)
-    skew_h, score_h = _coarse_skew(xs, ys, t.skew_search_deg)
-    _, score_v = _coarse_skew(ys, xs, t.skew_search_deg)
+    skew_h, _ = _coarse_skew(xs, ys, t.skew_search_deg)
+    # line direction from the letters' centres: they sit on the text lines, whereas ink
+    # pixels (ascenders, stacked diacritics, tight leading) smear a pixel profile
+    cen = centroids[text_keep]
+    score_h = _centroid_score(cen[:, 0], cen[:, 1], t.skew_search_deg, wdpi)
+    score_v = _centroid_score(cen[:, 1], cen[:, 0], t.skew_search_deg, wdpi)
     m["line_score_h"] = round(score_h, 2)
     m["line_score_v"] = round(score_v, 2)
     rotated = score_v > t.rotated_profile_ratio * max(score_h, 1e-9)
@@ -610,7 +562,10 @@ def check_image(
     elif ratio <= t.orientation_flipped_max:
         flipped = True
     else:
-        flipped = None
+        cue = _margin_cue(xs, ys, skew, wdpi)
+        m["margin_cue"] = round(cue, 3)
+        flipped = (False if cue >= t.orientation_margin_cue else
+                   True if cue <= -t.orientation_margin_cue else None)
     method = "profile"
     if rotated:
         orientation = 90 if flipped is not True else 270
@@ -664,39 +619,81 @@ def check_image(
 # --------------------------------------------------------------------------- files
 
 
-def check_path(path: Path | str, thresholds: Thresholds | None = None) -> list[PageCheck]:
-    """Check every page of one image file; never raises for bad input."""
+def check_path(path: Path | str, thresholds: Thresholds | None = None,
+               kind: str = "text") -> list[PageCheck]:
+    """Check every page of one delivered file (image or PDF); never raises for bad input."""
     t = thresholds or Thresholds()
-    source = str(path)
+    source = display_name(path)
     results: list[PageCheck] = []
     try:
-        for p in _iter_pages(path, fast=True, thresholds=t):
+        for p in scan_input.iter_pages(path, fast=True, thresholds=t):
             if p.error is not None or p.image is None:
-                results.append(_corrupt(source, p.page, p.error or "no image data"))
+                results.append(corrupt_page(source, p.page, p.error or "no image data"))
                 continue
             try:
-                results.append(check_image(p.image, dpi=p.dpi, source=source, page=p.page,
-                                           thresholds=t, original_size=p.original_size,
-                                           colour_mode=p.colour_mode))
+                c = check_image(p.image, dpi=p.dpi, source=source, page=p.page, thresholds=t,
+                                original_size=p.original_size, colour_mode=p.colour_mode,
+                                kind=kind, dpi_source=p.dpi_source)
+                if p.extraction:
+                    c.metrics["pdf_extraction"] = p.extraction
+                if p.pdf_rotate:
+                    _relative_to_stored(c, p.pdf_rotate)
+                results.append(c)
             except Exception as exc:  # noqa: BLE001 - one bad page never stops the batch
-                results.append(_corrupt(source, p.page, f"analysis failed: {type(exc).__name__}: {exc}"))
+                results.append(corrupt_page(source, p.page, f"analysis failed: {type(exc).__name__}: {exc}"))
     except Exception as exc:  # noqa: BLE001
-        results.append(_corrupt(source, len(results) + 1, f"{type(exc).__name__}: {exc}"))
+        results.append(corrupt_page(source, len(results) + 1, f"{type(exc).__name__}: {exc}"))
     if not results:
-        results.append(_corrupt(source, 1, "no pages"))
+        results.append(corrupt_page(source, 1, "no pages"))
     return results
 
 
+def _relative_to_stored(c: PageCheck, pdf_rotate: int) -> None:
+    """QC judged the PDF page as displayed (/Rotate applied); later phases read the
+    embedded image as stored. Keep the displayed orientation for the operator and turn
+    ``orientation``/``fix["rotate"]`` into what applies to the stored image."""
+    m = c.metrics
+    m["pdf_rotate"] = pdf_rotate
+    if m.get("orientation") is None:
+        return
+    m["orientation_displayed"] = m["orientation"]
+    # displayed = stored content turned clockwise by /Rotate (= counter-clockwise 360-R)
+    m["orientation"] = (m["orientation"] + pdf_rotate) % 360
+    if c.verdict == "fixable":
+        turn = (360 - m["orientation"]) % 360
+        if turn:
+            c.fix["rotate"] = turn
+        else:
+            c.fix.pop("rotate", None)
+
+
+def display_name(path: Path | str) -> str:
+    """A path as text that survives JSON, the database and a terminal: file names with
+    bytes that are not UTF-8 (old Windows/Vietnamese code pages) keep a visible \ufffd."""
+    s = os.fspath(path)
+    if isinstance(s, bytes):
+        s = s.decode("utf-8", "replace")
+    s = s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return unicodedata.normalize("NFC", s)
+
+
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two fingerprints after undoing a shift (a sheet laid a few mm
+    differently on the second scan): phase correlation finds it, up to 1/16 of the width."""
     if a.shape != b.shape:
         b = cv2.resize(b, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b)
+    lim = a.shape[1] / 16
+    if 0.25 < max(abs(dx), abs(dy)) < lim:
+        b = cv2.warpAffine(b, np.float32([[1, 0, -dx], [0, 1, -dy]]), (a.shape[1], a.shape[0]),
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     a = a - a.mean()
     b = b - b.mean()
     den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
     return float((a * b).sum()) / den if den > 0 else 0.0
 
 
-def _mark_duplicates(checks: list[PageCheck], t: Thresholds) -> None:
+def mark_duplicates(checks: list[PageCheck], t: Thresholds) -> None:
     seen: list[PageCheck] = []
     for c in checks:
         if c.error or "blank" in c.defects or "phash" not in c.metrics or c._fingerprint is None:
@@ -729,8 +726,50 @@ def check_file_pages(paths: list[Path] | list[str], thresholds: Thresholds | Non
     checks: list[PageCheck] = []
     for p in paths:
         checks.extend(check_path(p, t))
-    _mark_duplicates(checks, t)
+    mark_duplicates(checks, t)
     return checks
+
+
+def make_derivative(data: bytes, fix: dict) -> tuple[bytes, str] | None:
+    """Apply a fixable page's ``fix`` (``rotate`` then ``deskew_deg``) to the stored page
+    image → (bytes, suffix), or None when there is nothing to apply.
+
+    Full resolution, colour kept; the canvas grows so deskewing cuts no corner and the
+    new corners take the paper colour. JPEG in → JPEG q95 out (one more generation,
+    visually lossless), anything else → lossless PNG. The dpi tag is carried over.
+    """
+    rotate = int(fix.get("rotate") or 0) % 360
+    deskew = float(fix.get("deskew_deg") or 0.0)
+    if not rotate and abs(deskew) < 0.05:
+        return None
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        fmt = (im.format or "").upper()
+        dpi = valid_dpi(im.info.get("dpi"))
+        img = scan_input.pil_to_array(im, grey=im.mode in ("1", "L"))
+    if rotate:
+        img = np.ascontiguousarray(np.rot90(img, rotate // 90))  # counter-clockwise
+    if abs(deskew) >= 0.05:
+        h, w = img.shape[:2]
+        rad = math.radians(deskew)
+        nw = int(math.ceil(w * abs(math.cos(rad)) + h * abs(math.sin(rad))))
+        nh = int(math.ceil(h * abs(math.cos(rad)) + w * abs(math.sin(rad))))
+        mat = cv2.getRotationMatrix2D((w / 2, h / 2), deskew, 1.0)  # + = counter-clockwise
+        mat[:, 2] += ((nw - w) / 2, (nh - h) / 2)
+        edge = np.concatenate([img[:8].reshape(-1, *img.shape[2:]), img[-8:].reshape(-1, *img.shape[2:])])
+        paper = np.percentile(edge, 75, axis=0)
+        border = tuple(float(v) for v in np.atleast_1d(paper))
+        img = cv2.warpAffine(img, mat, (nw, nh), flags=cv2.INTER_CUBIC,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    rgb = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    out = io.BytesIO()
+    kw = {"dpi": dpi} if dpi else {}
+    if fmt == "JPEG":
+        Image.fromarray(rgb).save(out, "JPEG", quality=95, **kw)
+        return out.getvalue(), ".jpg"
+    Image.fromarray(rgb).save(out, "PNG", **kw)
+    return out.getvalue(), ".png"
 
 
 def _image_files(directory: Path) -> list[Path]:
@@ -740,8 +779,10 @@ def _image_files(directory: Path) -> list[Path]:
 def qc_cli(paths: list[str], as_json: bool = True, thresholds: Thresholds | None = None) -> int:
     """Check files/directories; one JSON object per page on stdout (or a text table).
 
-    A directory is one hồ sơ per sub-folder holding images (duplicates are looked for
-    within each folder). Returns 0 when it ran, whatever the verdicts.
+    A directory is one hồ sơ per sub-folder holding images or PDFs (duplicates are
+    looked for within each folder); a file given directly is one hồ sơ. An unreadable
+    input gives one ``reject``/``corrupt`` object with ``error``. Returns 0 when it ran,
+    whatever the verdicts.
     """
     t = thresholds or Thresholds.from_env()
     out = sys.stdout
@@ -756,7 +797,7 @@ def qc_cli(paths: list[str], as_json: bool = True, thresholds: Thresholds | None
             for parent in sorted(groups):
                 checks.extend(check_file_pages(groups[parent], t))
         else:
-            checks = check_path(p, t)
+            checks = check_file_pages([p], t)  # a PDF/TIFF is one hồ sơ: duplicates inside
         for c in checks:
             counts[c.verdict] = counts.get(c.verdict, 0) + 1
             if as_json:
