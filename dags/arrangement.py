@@ -2,8 +2,11 @@
 ### Bàn giao và chỉnh lý (handover and arrangement)
 
 Records the listed boxes as received, reconciles expected and received counts per box,
-then assigns archival file codes (TT 05/2025 by default), walks the arrangement steps and
-marks files arranged. A file keeps its code on reruns.
+imports the archivists' record slips (phiếu tin) dropped in `SOHOA_SLIPS_DIR`, then walks
+each file through the arrangement steps — phân loại → lập hồ sơ, mã hồ sơ (TT 05/2025 by
+default, `SOHOA_FILE_CODE_STYLE=2019` for TT 02/2019), thời hạn bảo quản, chế độ sử dụng →
+phiếu tin → kiểm tra → đóng hộp — one event per step, and marks files arranged. A file
+that fails the check stays with its reasons. A file keeps its code on reruns.
 
 Runs when `sohoa_inventoried` is announced; trigger with **agency** / **file** to rerun.
 Announces `sohoa_arranged`.

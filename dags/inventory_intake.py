@@ -6,7 +6,13 @@ Picks up the inventory lists (XLSX/XLS/CSV) that agencies drop into the intake f
 rows and keeps every bad row with its reason; each agency gets back an Excel file of errors
 in Vietnamese. Re-sending the same list changes nothing.
 
-Runs every 10 minutes; trigger with **agency** to load one agency's lists now.
+Lists dropped under `SOHOA_INTAKE_PREFIX/<MÃ CƠ QUAN>/` in the object store (S3) are picked
+up the same way. Legacy-font lists (TCVN3/ABC, VNI, Windows-1258) are converted to Unicode
+and the conversion is recorded on the submission.
+
+Runs every 10 minutes (a cron scan, not a sensor: a sensor would hold a worker slot, and
+the scan is idempotent by SHA-256, so a list already loaded costs one hash); trigger with
+**agency** to load one agency's lists now.
 Announces `sohoa_inventoried` when something new was loaded → `arrangement` runs.
 """
 
@@ -18,7 +24,14 @@ from sohoa.config import get_settings
 
 
 def _agencies(agency):
-    return sorted({code for code, _ in intake.find_lists(get_settings().intake_dir, agency)})
+    settings = get_settings()
+    codes = {code for code, _ in intake.find_lists(settings.intake_dir, agency)}
+    if settings.intake_prefix:
+        from sohoa.storage import get_storage
+
+        codes |= {code for code, _ in intake.find_lists_in_storage(
+            get_storage(settings), settings.intake_prefix, agency)}
+    return sorted(codes)
 
 
 def _run(agency):

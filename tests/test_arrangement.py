@@ -18,7 +18,7 @@ def _files(engine, n=5, code="G01"):
         s.flush()
         for i in range(1, n + 1):
             s.add(File(agency_id=a.id, notation=f"{i:02d}", title=f"Hồ sơ {i}",
-                       box_no=str((i + 1) // 2), sheet_count=10, source_row=i + 1,
+                       box_no=str((i + 1) // 2), sheet_count=10, source_row=i + 1, retention_code="01",
                        end_date=date(2020 + i % 2, 12, 31)))
 
 
@@ -55,7 +55,8 @@ def test_new_files_continue_the_sequence(engine):
         handover(s)
         arrange(s)
         a = s.scalars(select(Agency)).one()
-        s.add(File(agency_id=a.id, notation="99", title="Bổ sung", end_date=date(2021, 5, 1)))
+        s.add(File(agency_id=a.id, notation="99", title="Bổ sung", end_date=date(2021, 5, 1),
+                   retention_code="04"))
     with session_scope(engine) as s:
         handover(s)
         arrange(s)
@@ -88,7 +89,8 @@ def test_codes_unique_for_any_years(tmp_path_factory, years):
         s.add(a)
         s.flush()
         for i, y in enumerate(years):
-            s.add(File(agency_id=a.id, notation=str(i), title="x", end_date=date(y, 1, 1)))
+            s.add(File(agency_id=a.id, notation=str(i), title="x", end_date=date(y, 1, 1),
+                       retention_code="06"))
     with session_scope(engine) as s:
         handover(s)
         arrange(s)
@@ -96,3 +98,88 @@ def test_codes_unique_for_any_years(tmp_path_factory, years):
         assert len(set(codes)) == len(years)
         assert sorted(parse_file_code_2025(c)["year"] for c in codes) == sorted(years)
     engine.dispose()
+
+
+def _slip_sheet(rows):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["PHIẾU TIN HỒ SƠ"])
+    ws.append(["Mã cơ quan", "Số và ký hiệu hồ sơ", "Số phiếu", "Người lập phiếu", "Ngày lập phiếu",
+               "Thời hạn bảo quản", "Tổng số văn bản", "Từ khóa", "Tình trạng vật lý"])
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_steps_in_order_and_record_slips_from_archivists_sheet(engine):
+    from sohoa.arrangement import import_record_slips
+    from sohoa.db.models import RecordSlip
+
+    _files(engine, n=3)
+    with session_scope(engine) as s:
+        handover(s)
+        sheet = _slip_sheet([["G01", "02", "PT-02", "Trần Thị Lan", "05/09/2025", "20 năm", 14,
+                              "hội nghị", "Bình thường"],
+                             ["G01", "77", "PT-77", "Trần Thị Lan", "05/09/2025", "20 năm", 1, "", ""],
+                             ["G01", "03", "PT-03", "Trần Thị Lan", "05/09/2025", "Mãi mãi", 1, "", ""]])
+        out = import_record_slips(s, sheet, "phieu_tin.xlsx")
+        assert (out["slips"], out["updated"]) == (1, 0)
+        assert [e["row"] for e in out["errors"]] == [4, 5]  # unknown file; bad retention
+        assert "Mãi mãi" in out["errors"][1]["problem"]
+    with session_scope(engine) as s:  # the same sheet again: nothing changes
+        n = len(s.scalars(select(Event)).all())
+        assert import_record_slips(s, sheet, "phieu_tin.xlsx")["slips"] == 0
+        assert len(s.scalars(select(Event)).all()) == n
+    with session_scope(engine) as s:
+        arrange(s)
+        f2 = s.scalars(select(File).where(File.notation == "02")).one()
+        assert (f2.retention_code, f2.total_docs, f2.keyword) == ("05", 14, "hội nghị")
+        slip = s.scalars(select(RecordSlip).where(RecordSlip.file_id == f2.id)).one()
+        assert (slip.slip_no, slip.archivist, slip.entered_on) == ("PT-02", "Trần Thị Lan",
+                                                                    date(2025, 9, 5))
+        steps = [e.after["arrangement_step"] for e in s.scalars(
+            select(Event).where(Event.entity_id == f2.id, Event.entity == "files")
+            .order_by(Event.id)) if e.after and "arrangement_step" in e.after]
+        assert steps == ["slip_entered", "checked", "boxed"]  # classified/formed came before
+        f1 = s.scalars(select(File).where(File.notation == "01")).one()
+        steps1 = [e.after["arrangement_step"] for e in s.scalars(
+            select(Event).where(Event.entity_id == f1.id, Event.entity == "files")
+            .order_by(Event.id)) if e.after and "arrangement_step" in e.after]
+        assert steps1 == ["classified", "formed", "slip_entered", "checked", "boxed"]
+        assert s.scalars(select(RecordSlip).where(RecordSlip.file_id == f1.id)).one().source_key == "danh_muc"
+
+
+def test_file_failing_the_check_stays_with_reasons(engine):
+    _files(engine, n=1)
+    with session_scope(engine) as s:
+        s.scalars(select(File)).one().retention_code = None
+    with session_scope(engine) as s:
+        handover(s)
+        out = arrange(s)
+        assert out["arranged"] == 0 and out["check_failed"][0]["reasons"] == [
+            "Chưa xác định thời hạn bảo quản"]
+        f = s.scalars(select(File)).one()
+        assert (f.status, f.arrangement_step) == ("handed_over", "slip_entered")
+
+
+def test_tt02_2019_codes_stay_unique_when_notations_share_a_token(engine, monkeypatch):
+    monkeypatch.setenv("SOHOA_FILE_CODE_STYLE", "2019")
+    with session_scope(engine) as s:
+        a = Agency(code="G03", name="UBND xã Cổ Loa", level="commune")
+        s.add(a)
+        s.flush()
+        for n in ("01/VP", "01-VP"):
+            s.add(File(agency_id=a.id, notation=n, title="x", retention_code="01",
+                       end_date=date(2019, 1, 1)))
+    with session_scope(engine) as s:
+        handover(s)
+        arrange(s)
+        codes = sorted(f.file_code for f in s.scalars(select(File)))
+        assert codes == ["G03.2019.01.01VP", "G03.2019.01.01VP-2"]
+        assert all(parse_file_code_2019(c)["agency_code"] == "G03" for c in codes)

@@ -226,10 +226,62 @@ def test_missing_required_column_rejects_whole_list_once():
     assert "Thêm cột" in p.errors[0].fix
 
 
-def test_tcvn3_text_is_not_silently_accepted():
+def _outcome(p):
+    """Every data row's exact outcome: ("ok", fields...) or ("err", codes...)."""
+    out = {r.row_number: ("ok", r.notation, r.title, r.start_date, r.end_date,
+                          r.retention_code, r.access_mode, r.sheet_count, r.page_count)
+           for r in p.rows}
+    for e in p.errors:
+        out.setdefault(e.row_number, ("err",))
+        out[e.row_number] += (e.code,)
+    return dict(sorted(out.items()))
+
+
+def test_tcvn3_csv_is_converted_and_recorded():
+    raw = (DATA / "tcvn3_chua_chuyen_ma.csv").read_bytes()
+    # bytes exactly as the .VnTime font stores them: "Hå s¬ héi nghÞ" = "Hồ sơ hội nghị"
+    assert b"H\xe5 s\xac h\xe9i ngh\xde" in raw
     p = load("tcvn3_chua_chuyen_ma.csv")
-    assert p.rows == [] and [e.code for e in p.errors] == ["no_header"]
-    assert "TCVN3" in p.errors[0].fix
+    assert p.conversion["source"] == "tcvn3" and p.conversion["cells"] == 6
+    assert p.header_map["Số, ký hiệu hồ sơ"] == "notation"
+    assert _outcome(p) == {
+        3: ("ok", "01", "Hồ sơ hội nghị tổng kết năm 2019", None, None, "01", "public", 12, None),
+        4: ("ok", "02", "Sổ đăng ký văn bản đi năm 2019", None, None, "05", "restricted", 1204,
+            None),
+        5: ("err", "bad_retention"),  # "Mười năm" written in words
+    }
+    assert [e.value for e in p.errors] == ["Mười năm"]
+    # the .VnTimeH title line came back in capitals; the subtotal line is skipped
+    assert p.skipped[0] == (1, "Dòng trước tiêu đề cột: «DANH MỤC HỒ SƠ»")
+    assert p.skipped[-1][0] == 6 and "cộng" in p.skipped[-1][1]
+
+
+def test_vni_legacy_xls_is_converted():
+    p = load("vni_cu.xls")
+    assert p.conversion["source"] == "vni" and p.conversion["by_encoding"] == {"vni": 17}
+    assert _outcome(p) == {
+        5: ("ok", "1", "Hồ sơ xây dựng trường mầm non xã Uy Nỗ", D(2019, 6, 5), D(2020, 12, 31),
+            "01", "public", None, 34),
+        6: ("ok", "2", "Tập lưu công văn đi năm 2018", D(2018, 1, 1), None, "03", "restricted",
+            None, 120),
+        7: ("err", "bad_date"),  # 31/02/2017
+    }
+    assert [n for n, _ in p.skipped] == [1, 2, 3, 8]
+
+
+def test_mixed_tcvn3_and_unicode_cells_in_one_workbook():
+    p = load("phong_noi_vu_tron_phong.xlsx")
+    assert p.conversion["source"] == "tcvn3"
+    out = _outcome(p)
+    assert out == {
+        3: ("ok", "NV-01", "Hồ sơ tuyển dụng công chức năm 2016", D(2016, 1, 1), D(2017, 12, 31),
+            "02", "restricted", None, None),
+        4: ("ok", "NV-02", "Hồ sơ thi đua khen thưởng năm 2018", D(2018, 1, 1), D(2018, 12, 31),
+            "01", "restricted", None, None),  # the pasted Unicode row is left as it is
+        5: ("ok", "NV-03", "Hồ sơ nâng lương năm 2019", D(2019, 1, 1), D(2019, 12, 31), "07",
+            "restricted", None, None),
+        6: ("err", "duplicate"),
+    }
 
 
 def test_unreadable_workbook_is_reported_not_raised():
@@ -244,6 +296,7 @@ def test_corpus_files_match_generator(tmp_path, monkeypatch):
     make_corpus.make_csv_semicolon()
     make_corpus.make_csv_cp1258()
     make_corpus.make_utf16_dates()
+    make_corpus.make_tcvn3()
     for f in tmp_path.iterdir():
         assert f.read_bytes() == (DATA / f.name).read_bytes(), f.name
 
@@ -450,3 +503,10 @@ def test_current_year_end_date_is_not_future():
 def test_broken_legacy_xls_is_reported_not_raised():
     p = parse_inventory(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "cu.xls")
     assert [e.code for e in p.errors] == ["unreadable"] and p.rows == []
+
+
+def test_error_workbook_says_a_legacy_font_was_converted():
+    p = load("tcvn3_chua_chuyen_ma.csv")
+    wb = openpyxl.load_workbook(io.BytesIO(write_error_workbook("UBND xã Uy Nỗ", "a.csv", p)))
+    line = wb[SHEET_ERRORS]["A2"].value
+    assert "TCVN3" in line and "6 ô" in line and "Unicode" in line

@@ -126,27 +126,34 @@ def test_ground_truth_is_nfc_and_official_layout(small):
 
 # ------------------------------------------------------------------ agencies and plans
 
-def test_agencies_merged_and_dissolved(small):
-    out, _ = small
+def test_agencies_are_the_real_hanoi_registry(small):
+    """agencies.csv is the real 2025 reorganisation (vietnamadminunits) + one department;
+    the featured agencies are real, with merges, a split and dissolutions."""
+    out, m = small
     with open(out / "agencies.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == sample.AGENCY_COLUMNS
     codes = {r["code"]: r for r in rows}
     assert all(re.fullmatch(r"[A-Z0-9]{1,13}", c) for c in codes)
-    assert all(r["level"] in {"district", "commune"} for r in rows)
-    assert sum(r["level"] == "district" and r["name"].startswith("UBND") for r in rows) >= 2
-    assert any(r["name"] == "UBND quận Hoàn Kiếm" for r in rows)
-    merged = [r for r in rows if r["status"] == "merged"]
-    dissolved = [r for r in rows if r["status"] == "dissolved"]
-    assert len(merged) == 1 and len(dissolved) == 1
-    for r in merged + dissolved:
+    assert sum(r["level"] == "district" and r["status"] == "dissolved" for r in rows) == 30 + 1
+    assert sum(r["level"] == "commune" and r["status"] != "active" for r in rows) == 526
+    assert sum(r["level"] == "commune" and r["status"] == "active" for r in rows) == 126
+    featured = {inv["agency"] for inv in m["inventory"]}
+    assert codes["H002"]["name"] == "UBND quận Hoàn Kiếm" and "H002" in featured
+    statuses = {codes[c]["status"] for c in featured}
+    assert {"merged", "split", "dissolved"} <= statuses
+    for c in featured:
+        r = codes[c]
         assert r["effective_date"] == "2025-07-01"
-        assert codes[r["successor_code"]]["status"] == "active"
-        assert r["successor_code"] != r["code"]
-    assert merged[0]["level"] == codes[merged[0]["successor_code"]]["level"] == "commune"
+        for succ in r["successor_code"].split(";"):
+            assert succ in codes and succ != c
     for r in rows:
         if r["status"] == "active":
-            assert r["successor_code"] == "" and r["effective_date"] == ""
+            assert r["successor_code"] == ""
+    from sohoa.agencies import read_registry_csv
+
+    assert len(read_registry_csv((out / "agencies.csv").read_bytes())) == len(rows)  # loads
+    codes = {c: codes[c] for c in featured}
 
     with open(out / "plans.csv", encoding="utf-8") as fh:
         plans = list(csv.DictReader(fh))

@@ -33,6 +33,10 @@ class Settings:
     shared_conn_id: str | None  # Airflow Postgres connection for the shared DB, if configured
     ocr_lang: str
     workers: int
+    # object-store prefix where agencies drop lists (<prefix>/<AGENCY>/<list>), scanned
+    # in addition to intake_dir when set (e.g. an S3 bucket shared with the agencies)
+    intake_prefix: str | None = None
+    slips_dir: Path | None = None  # archivists' record-slip sheets (phiếu tin), any name
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,4 +62,6 @@ def get_settings() -> Settings:
         shared_conn_id=_env("SOHOA_SHARED_CONN_ID"),
         ocr_lang=_env("SOHOA_OCR_LANG", "vie"),
         workers=int(_env("SOHOA_WORKERS", str(os.cpu_count() or 2))),
+        intake_prefix=_env("SOHOA_INTAKE_PREFIX"),
+        slips_dir=Path(_env("SOHOA_SLIPS_DIR", str(home / "phieu_tin"))),
     )

@@ -44,7 +44,8 @@ def _put(ws, row: int, col: int, value: object, *, as_text: bool = False):
 def summary_counts(parsed: ParsedList) -> tuple[int, int, int]:
     """(tổng số dòng, hợp lệ, có lỗi) — data rows only."""
     total = parsed.total_rows
-    valid = len(parsed.rows)
+    # intake may add errors to parsed rows (a duplicate of an earlier list): not valid
+    valid = len({r.row_number for r in parsed.rows} - set(parsed.error_rows))
     return total, valid, total - valid
 
 
@@ -61,7 +62,11 @@ def write_error_workbook(agency_name: str, filename: str, parsed: ParsedList) ->
     _put(ws, 1, 1, f"DANH SÁCH LỖI DANH MỤC HỒ SƠ — {agency_name}", as_text=True).font = Font(
         bold=True, size=14
     )
-    _put(ws, 2, 1, f"Tệp: {filename}  (SHA-256: {parsed.sha256[:16]}…)", as_text=True)
+    note = ""
+    if parsed.conversion:  # say so: the clerk should switch to a Unicode font
+        note = (f"  — đã chuyển {parsed.conversion['cells']} ô từ phông "
+                f"{parsed.conversion['label']} sang Unicode; lần sau xin gõ bằng phông Unicode")
+    _put(ws, 2, 1, f"Tệp: {filename}  (SHA-256: {parsed.sha256[:16]}…){note}", as_text=True)
     summary = (
         f"Tổng số dòng: {total}; hợp lệ: {valid}; có lỗi: {bad}; "
         f"số lỗi: {len(parsed.errors)}; dòng bỏ qua: {len(parsed.skipped)}"

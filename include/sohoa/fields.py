@@ -28,10 +28,17 @@ from functools import lru_cache
 def nfc(value: str) -> str:
     """Unicode NFC + strip + collapse internal whitespace (incl. NBSP, newlines);
     control and invisible format characters (BEL, zero-width space, BOM...) removed."""
-    value = unicodedata.normalize("NFC", value)
-    value = _WS_RE.sub(" ", value)  # first: \t \r \n are control characters too
-    value = _INVISIBLE_RE.sub("", value)
-    return _WS_RE.sub(" ", value).strip()  # removing "a \x08 b" leaves two spaces
+    # fast paths first: this runs for every cell of every list
+    if value.isascii() and value.isprintable():
+        if "  " in value or value[:1] == " " or value[-1:] == " ":
+            return " ".join(value.split())
+        return value
+    if not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    if _INVISIBLE_RE.search(value):
+        value = _WS_RE.sub(" ", value)  # first: \t \r \n are control characters too
+        value = _INVISIBLE_RE.sub("", value)
+    return " ".join(value.split())  # removing "a \x08 b" leaves two spaces
 
 
 _WS_RE = re.compile(r"\s+")
@@ -42,6 +49,22 @@ _INVISIBLE_RE = re.compile(
 )
 
 
+def _fold_slow(value: str) -> str:
+    value = unicodedata.normalize("NFD", value.casefold())
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+    return value.replace("đ", "d")
+
+
+# Vietnamese and Latin-1 letters → their base letter, precomputed (fold runs per cell).
+_FOLD_TABLE = {
+    ord(ch): _fold_slow(ch)
+    for ch in (chr(c) for c in list(range(0xC0, 0x250)) + list(range(0x1EA0, 0x1EFA)))
+    if ch.isalpha() and _fold_slow(ch).isascii()
+}
+_FOLD_TABLE.update({ord(c): c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+
+
 @lru_cache(maxsize=8192)
 def fold(value: str) -> str:
     """Matching key: NFC, lower-case, Vietnamese diacritics removed (đ → d),
@@ -49,11 +72,10 @@ def fold(value: str) -> str:
 
     ``fold("Số, ký hiệu HS") == "so ky hieu hs"``
     """
-    value = unicodedata.normalize("NFD", value.casefold())
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
-    value = value.replace("đ", "d").replace("Đ", "d")
-    value = re.sub(r"[^0-9a-z]+", " ", value)
-    return value.strip()
+    out = value.translate(_FOLD_TABLE)
+    if not out.isascii():  # decomposed marks or letters outside the table
+        out = _fold_slow(out)
+    return _NON_ALNUM_RE.sub(" ", out).strip()
 
 
 # --------------------------------------------------------------- field tables
@@ -179,6 +201,7 @@ _PERMANENT_WORDS = {"vinh vien", "vv", "vinh vien vv", "vv vinh vien", "permanen
 _OTHER_WORDS = {"khac", "other"}
 
 
+@lru_cache(maxsize=4096)  # a list repeats a handful of values
 def parse_retention(value: str) -> str | None:
     """Recognise a retention cell; return its code "01".."07" or None.
 
@@ -256,6 +279,7 @@ _ACCESS_WORDS: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=4096)  # a list repeats a handful of values
 def parse_access_mode(value: str) -> str | None:
     """Recognise an access-mode cell ("Công khai", "cong khai", "Hạn chế", "Mật",
     "Tối mật", "public"...). Returns the code or None when not recognised. An empty
@@ -277,6 +301,7 @@ LANGUAGES: dict[str, str] = {
 DEFAULT_LANGUAGE = "vi"
 
 
+@lru_cache(maxsize=4096)  # a list repeats a handful of values
 def parse_languages(value: str) -> str | None:
     """"Tiếng Việt, Tiếng Pháp" → "vi,fr"; None if any part is unknown."""
     codes: list[str] = []

@@ -22,8 +22,13 @@ What the parser copes with
 * Numbers typed as text ("12", "12 tờ", "1.234" with the Vietnamese thousands dot).
 * CSV: delimiter "," ";" tab or "|" (chosen by which one yields the best header);
   encoding UTF-8 with or without BOM, UTF-16 with BOM (Excel "Unicode text"), else
-  Windows-1258 (cp1258, whose decomposed tone marks are recomposed by NFC), else
-  Latin-1 as a last resort; :attr:`ParsedList.encoding` records which.
+  Windows-1258 (cp1258, whose decomposed tone marks are recomposed by NFC) or a
+  Windows-1252 reading, whichever looks more Vietnamese; :attr:`ParsedList.encoding`
+  records which.
+* Legacy Vietnamese fonts: text typed in TCVN3 (ABC, ".Vn" fonts) or VNI-Windows,
+  in a CSV or inside workbook cells, is detected and converted to Unicode
+  (:mod:`sohoa.legacy_encodings`); :attr:`ParsedList.conversion` records what was
+  converted (source encoding, cell count, examples).
 * All text is normalised to Unicode NFC and stripped.
 
 Decisions (documented rules, constants in :mod:`sohoa.fields`)
@@ -44,12 +49,6 @@ Decisions (documented rules, constants in :mod:`sohoa.fields`)
 * :attr:`RowError.field` is the column header exactly as the clerk typed it, so they can
   find the column.
 
-TODO (later issue): legacy Vietnamese encodings TCVN3 (ABC, ".Vn" fonts) and VNI are
-NOT converted. Such text decodes without error (as cp1258 in a CSV, or as Latin
-letters inside an .xlsx cell) but reads as mojibake ("Hå s¬" for "Hồ sơ"), so headers
-are not recognised and the list is rejected with ``no_header`` or wrong titles are
-kept. A TCVN3/VNI → Unicode converter with detection belongs here, applied to each cell
-before NFC normalisation.
 """
 
 from __future__ import annotations
@@ -62,12 +61,15 @@ import zipfile
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from . import fields as F
+from . import legacy_encodings as L
 from .fields import fold, nfc
 
 HEADER_SCAN_ROWS = 15
+SNIFF_LINES = 200  # CSV lines looked at to choose the delimiter
 
 # ----------------------------------------------------------------- data classes
 
@@ -111,6 +113,7 @@ class ParsedList:
     sha256: str
     sheet_name: str = ""  # worksheet read (workbooks only)
     header_row: int = 0  # row number of the (last) header row; 0 if none
+    conversion: dict | None = None  # legacy-font conversion done (None: text was Unicode)
 
     @property
     def error_rows(self) -> list[int]:
@@ -189,6 +192,8 @@ _EXCEL_ERROR_RE = re.compile(r"^#(REF!|N/A|VALUE!|DIV/0!|NAME\?|NUM!|NULL!)$")
 
 
 def _to_text(v: Any) -> str:
+    if v.__class__ is str:  # the common case first: this runs for every cell
+        return v
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -222,19 +227,16 @@ class _Table:
     rows: list[tuple[int, list[Any]]]  # (row_number, cells)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1258"), "cp1258"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+def _decode(data: bytes) -> tuple[str, str, L.Conversion]:
+    """Text of a CSV with legacy-font text converted line by line (delimiters are ASCII,
+    which no legacy font remaps, so a line converts like its cells)."""
+    text, encoding = L.decode_bytes(data)
+    lines = text.splitlines(keepends=True)
+    cells = [[ln] for ln in lines]
+    conv = L.convert_cells(cells)
+    if conv.cells:
+        text = "".join(c[0] for c in cells)
+    return text, encoding, conv
 
 
 def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
@@ -247,12 +249,14 @@ def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
     return out
 
 
-def _read_csv(data: bytes) -> tuple[list[_Table], str]:
-    text, encoding = _decode(data)
-    best: tuple[tuple[int, int], list[tuple[int, list[Any]]]] | None = None
+def _read_csv(data: bytes) -> tuple[list[_Table], str, L.Conversion]:
+    text, encoding, conv = _decode(data)
+    # choose the delimiter on the first lines only, then read the whole file once
+    head = "".join(text.splitlines(keepends=True)[:SNIFF_LINES])
+    best: tuple[tuple[int, int], str] | None = None
     for delim in (",", ";", "\t", "|"):
         try:
-            rows = _csv_rows(text, delim)
+            rows = _csv_rows(head, delim)
         except csv.Error:
             continue
         header = _find_header(rows)
@@ -261,10 +265,10 @@ def _read_csv(data: bytes) -> tuple[list[_Table], str]:
         consistency = max((widths.count(w) for w in set(widths)), default=0)
         key = (score, consistency)
         if best is None or key > best[0]:
-            best = (key, rows)
+            best = (key, delim)
     if best is None:
         raise ValueError("csv")
-    return [_Table("", best[1])], encoding
+    return [_Table("", _csv_rows(text, best[1]))], encoding, conv
 
 
 def _read_xlsx(data: bytes) -> list[_Table]:
@@ -277,7 +281,7 @@ def _read_xlsx(data: bytes) -> list[_Table]:
             if getattr(ws, "sheet_state", "visible") != "visible":
                 continue
             ws.reset_dimensions()  # some writers store a wrong <dimension>
-            rows = [(i, _norm(r)) for i, r in enumerate(ws.iter_rows(values_only=True), 1)]
+            rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), 1)]
             tables.append(_Table(ws.title, rows))
         return tables
     finally:
@@ -306,7 +310,7 @@ def _read_xls(data: bytes) -> list[_Table]:
                     cells.append(xlrd.error_text_from_code.get(cell.value, "#N/A"))
                 else:
                     cells.append(cell.value)
-            rows.append((r + 1, _norm(cells)))
+            rows.append((r + 1, cells))
         tables.append(_Table(sh.name, rows))
     return tables
 
@@ -419,13 +423,18 @@ def _build_columns(rows: list[tuple[int, list[Any]]], h: int) -> _Columns:
     )
 
 
+_COLNUM_RE = re.compile(r"\(?\s*(\d{1,2})\s*\)?")
+_NUMERIC_RE = re.compile(r"[\d.,\s]+")
+_STT_RE = re.compile(r"\d+\.?")
+
+
 def _is_column_numbers(texts: list[str]) -> bool:
     vals = [t for t in texts if t]
     if len(vals) < 3:
         return False
     nums = []
     for t in vals:
-        m = re.fullmatch(r"\(?\s*(\d{1,2})\s*\)?", t)
+        m = _COLNUM_RE.fullmatch(t)
         if not m:
             return False
         nums.append(int(m.group(1)))
@@ -445,6 +454,13 @@ def _is_subtotal(text: str) -> bool:
         return False
     rest = (m.group(2) or "").split()
     return all(w.isdigit() or w in _SUBTOTAL_WORDS for w in rest)
+
+
+def _is_count_words(text: str) -> bool:
+    """"3 hồ sơ", "25 HS": the count a subtotal line writes in the title column."""
+    words = fold(text).split()
+    return bool(words) and words[0].isdigit() and all(
+        w.isdigit() or w in _SUBTOTAL_WORDS for w in words)
 
 
 def _is_heading(text: str) -> bool:
@@ -474,6 +490,21 @@ def _mk(y: int, m: int, d: int, text: str) -> date:
 
 
 def _parse_date_text(text: str, end: bool) -> date:
+    got = _parse_date_cached(text, end)
+    if isinstance(got, str):
+        raise _DateError(got)
+    return got
+
+
+@lru_cache(maxsize=65536)  # dates repeat a lot in a list; errors cached as their message
+def _parse_date_cached(text: str, end: bool) -> date | str:
+    try:
+        return _parse_date_text_uncached(text, end)
+    except _DateError as e:
+        return str(e)
+
+
+def _parse_date_text_uncached(text: str, end: bool) -> date:
     t = re.sub(r"\s+0{1,2}:0{2}(:0{2})?$", "", text.strip())
     if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}", t):
         raise _DateError(f"Năm trong «{text}» chỉ có 2 chữ số, không rõ thế kỷ.")
@@ -559,6 +590,7 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None) ->
     kind = _kind(data, filename)
     encoding = ""
     empty = ParsedList([], [], 0, [], {}, "", sha)
+    conv = L.Conversion()
     try:
         if kind == "xlsx":
             tables = _read_xlsx(data)
@@ -572,7 +604,11 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None) ->
                     value=filename))
                 return empty
         else:
-            tables, encoding = _read_csv(data)
+            tables, encoding, conv = _read_csv(data)
+        if kind != "csv":  # workbook cells typed with a .Vn / VNI font
+            conv = L.convert_cells([cells for t in tables for _, cells in t.rows])
+            for t in tables:
+                t.rows = [(rn, _norm(cells)) for rn, cells in t.rows]
     except (zipfile.BadZipFile, ValueError, OSError, KeyError, csv.Error) as exc:
         empty.errors.append(_file_error(
             "unreadable", f"Không đọc được tệp «{filename}» ({type(exc).__name__}).",
@@ -585,6 +621,7 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None) ->
             "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.", value=filename))
         return empty
     empty.encoding = encoding
+    empty.conversion = conv.as_dict() if conv.cells else None
 
     # pick the table (sheet) with the best header
     scored = []
@@ -627,7 +664,7 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None) ->
         skipped.append((rn, f"Dòng trước tiêu đề cột: «{text[:80]}»" if text else "Dòng trống"))
 
     result = ParsedList([], errors, 0, skipped, cols.header_map, encoding, sha,
-                        table.name, header_rownum)
+                        table.name, header_rownum, empty.conversion)
     missing = [f for f in REQUIRED_COLUMNS if f not in cols.by_field]
     if missing:
         for f in missing:
@@ -641,6 +678,33 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None) ->
     return result
 
 
+def read_sheet_records(data: bytes, filename: str, headers: dict[str, str]
+                       ) -> tuple[list[str] | None, list[tuple[int, dict[str, str]]]]:
+    """Any simple sheet (XLSX/XLS/CSV, legacy fonts converted): the first row among the
+    first HEADER_SCAN_ROWS with two or more cells whose folded text is a key of
+    ``headers`` is the header; returns (header cells, [(row number, {field: text})])."""
+    kind = _kind(data, filename)
+    if kind == "csv":
+        tables, _, _ = _read_csv(data)
+    else:
+        tables = _read_xlsx(data) if kind == "xlsx" else _read_xls(data)
+        L.convert_cells([cells for t in tables for _, cells in t.rows])
+        for t in tables:
+            t.rows = [(rn, _norm(cells)) for rn, cells in t.rows]
+    for t in tables:
+        for idx, (_, cells) in enumerate(t.rows[:HEADER_SCAN_ROWS]):
+            cols = {i: headers[fold(_to_text(v))] for i, v in enumerate(cells)
+                    if fold(_to_text(v)) in headers}
+            if len(cols) >= 2:
+                out = []
+                for rn, row in t.rows[idx + 1:]:
+                    rec = {f: _to_text(row[i]) for i, f in cols.items() if i < len(row)}
+                    if any(rec.values()):
+                        out.append((rn, rec))
+                return [_to_text(v) for v in cells], out
+    return None, []
+
+
 class _RowParser:
     def __init__(self, result: ParsedList, cols: _Columns, today: date, count_only: bool):
         self.r = result
@@ -648,6 +712,7 @@ class _RowParser:
         self.today = today
         self.count_only = count_only
         self.seen: dict[tuple[str, str], int] = {}
+        self._hdr_cols = [i for i, x in enumerate(cols.header_folds) if x]
 
     # helpers
     def col(self, f: str) -> int | None:
@@ -661,25 +726,36 @@ class _RowParser:
 
     def run(self, rows: list[tuple[int, list[Any]]]) -> None:
         for rn, cells in rows:
-            reason = self.skip_reason(cells)
+            texts = [v if v.__class__ is str else _to_text(v) for v in cells]
+            reason = self.skip_reason(texts)
             if reason:
                 self.r.skipped.append((rn, reason))
                 continue
             self.r.total_rows += 1
             if not self.count_only:
-                self.parse_row(rn, cells)
+                self.parse_row(rn, cells, texts)
 
-    def skip_reason(self, cells: list[Any]) -> str | None:
-        texts = [_to_text(v) for v in cells]
+    def _hdr_order(self, texts: list[str]) -> list[int]:
+        # empty cells first: they are misses for free, so the loop stops sooner
+        n = len(texts)
+        return sorted(self._hdr_cols, key=lambda i: bool(i < n and texts[i]))
+
+    def skip_reason(self, texts: list[str]) -> str | None:
         nonempty = {i: t for i, t in enumerate(texts) if t}
         if not nonempty:
             return "Dòng trống"
-        folds = [fold(t) for t in texts]
-        hdr_cols = [i for i, x in enumerate(self.c.header_folds) if x]
-        same = sum(1 for i in hdr_cols if i < len(folds) and folds[i]
-                   and (folds[i] == self.c.header_folds[i]
-                        or self.c.header_folds[i].endswith(folds[i])))
-        if hdr_cols and same >= max(2, len(hdr_cols) // 2):
+        hf = self.c.header_folds
+        hdr_cols = self._hdr_cols
+        same, need, left = 0, max(2, len(hdr_cols) // 2), len(hdr_cols)
+        for i in self._hdr_order(texts):
+            if same + left < need:
+                break  # a repeated header is no longer possible: stop folding cells
+            left -= 1
+            if i < len(texts) and texts[i]:
+                f = fold(texts[i])
+                if f and (f == hf[i] or hf[i].endswith(f)):
+                    same += 1
+        if hdr_cols and same >= need:
             return "Dòng tiêu đề cột lặp lại"
         if _is_column_numbers(texts):
             return "Dòng đánh số cột"
@@ -687,16 +763,18 @@ class _RowParser:
         notation = nonempty.get(ncol, "") if ncol is not None else ""
         title = nonempty.get(tcol, "") if tcol is not None else ""
         # the first cell holding words (a subtotal row may start with numbers)
-        first_i = min((i for i, t in nonempty.items() if not re.fullmatch(r"[\d.,\s]+", t)),
+        first_i = min((i for i, t in nonempty.items() if not _NUMERIC_RE.fullmatch(t)),
                       default=min(nonempty))
         first = nonempty[first_i]
+        if notation and title and not _is_subtotal(first):
+            return None  # an ordinary data row: nothing below can skip it
         preview = " | ".join(nonempty.values())[:80]
-        if _is_subtotal(first) and (not title or tcol == first_i) and (
+        if _is_subtotal(first) and (not title or tcol == first_i or _is_count_words(title)) and (
             not notation or ncol == first_i
         ):
             return f"Dòng cộng/tổng: «{preview}»"
         if scol is not None and set(nonempty) == {scol}:
-            if re.fullmatch(r"\d+\.?", nonempty[scol]):
+            if _STT_RE.fullmatch(nonempty[scol]):
                 return "Dòng chỉ có số thứ tự, không có nội dung"
             return f"Dòng tiêu đề nhóm: «{preview}»"
         if not notation and not title:
@@ -708,27 +786,33 @@ class _RowParser:
             return f"Dòng tiêu đề nhóm: «{preview}»"
         return None
 
-    def parse_row(self, rn: int, cells: list[Any]) -> None:
+    def parse_row(self, rn: int, cells: list[Any], texts: list[str]) -> None:
         errs: list[RowError] = []
-        raw = {}
-        for i, key in enumerate(self.c.raw_keys):
-            raw[key] = _to_text(cells[i]) if i < len(cells) else ""
+        raw = dict(zip(self.c.raw_keys, texts))
+        if len(texts) < len(self.c.raw_keys):
+            for key in self.c.raw_keys[len(texts):]:
+                raw[key] = ""
+        by_field = self.c.by_field
+        ncells = len(cells)
 
         def cell(f: str) -> Any:
-            i = self.col(f)
-            if i is None or i >= len(cells):
+            i = by_field.get(f)
+            if i is None or i >= ncells:
                 return None
             return cells[i]
 
         def text(f: str) -> str:
-            return _to_text(cell(f))
+            i = by_field.get(f)
+            if i is None or i >= ncells:
+                return ""
+            return texts[i]
 
         def err(f: str, value: str, problem: str, fix: str, code: str) -> None:
             errs.append(RowError(rn, self.header(f), value, problem, fix, code))
 
-        for f in self.c.by_field:
+        for f in by_field:
             t = text(f)
-            if _EXCEL_ERROR_RE.match(t):
+            if t[:1] == "#" and _EXCEL_ERROR_RE.match(t):
                 err(f, t, f"Ô «{self.header(f)}» chứa lỗi công thức Excel {t}.",
                     "Thay công thức bằng giá trị đúng (sao chép, dán giá trị) rồi gửi lại.",
                     "excel_error")
@@ -900,5 +984,6 @@ class _RowParser:
 
 __all__ = [
     "InventoryRow", "RowError", "ParsedList", "parse_inventory", "match_header",
+    "read_sheet_records",
     "HEADER_SCAN_ROWS", "REQUIRED_COLUMNS", "FILE_LEVEL_CODES",
 ]

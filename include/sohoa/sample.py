@@ -66,12 +66,14 @@ SIZES = {
     "full": {"files": 48, "pages": (4, 10), "total": (300, 420), "per_defect": 4,
              "dpi300": 6, "grey": 6},
 }
-XLSX_AGENCIES = {"G01", "G01X01", "G02", "G02X01"}  # the rest submit CSV
+_R = T.REAL_CODES  # sample id → real registry code (sohoa.agencies.seed_rows)
+XLSX_AGENCIES = {_R["G01"], _R["G01X01"], _R["G02"], _R["G02X01"]}  # the rest submit CSV
 # Notation styles per agency, so parsers meet "01", "HS-01" and "01/VP" (needs safe_name).
-NOTATION_STYLE = {"G01": "HS-{:02d}", "G02": "{:02d}/VP", "G02P01": "TNMT-{:02d}"}
+NOTATION_STYLE = {_R["G01"]: "HS-{:02d}", _R["G02"]: "{:02d}/VP", _R["G02P01"]: "TNMT-{:02d}"}
 # Where the deliberately bad inventory rows go: two in XLSX lists, two in CSV lists.
-BAD_ROW_PLACES = [("G01", "invalid_date"), ("G02X01", "end_before_start"),
-                  ("G01X03", "empty_title"), ("G02X02", "duplicate_notation")]
+BAD_ROW_PLACES = [(_R["G01"], "invalid_date"), (_R["G02X01"], "end_before_start"),
+                  (_R["G01X03"], "empty_title"), (_R["G02X02"], "duplicate_notation")]
+STREETS = {_R[k]: v for k, v in T.STREETS.items()}
 
 # A4 geometry in points; margins follow NĐ 30/2020 (top/bottom 20 mm, left 30, right 15).
 PAGE_W, PAGE_H = 595.28, 841.89
@@ -329,7 +331,7 @@ def _layout_document(rng, ag, theme, doc_type, n_pages, issued, number, page_off
     ctx = {"unit": ag["unit"], "unit_full": "Ủy ban nhân dân " + ag["unit"]
            if not ag["code"].endswith("P01") else ag["unit"] + " huyện Đông Anh",
            "place": ag["place"], "year": issued.year, "person": _person(rng),
-           "street": rng.choice(T.STREETS[ag["code"]])}
+           "street": rng.choice(STREETS[ag["code"]])}
     subject = _fill(rng.choice(theme["subjects"]), ctx, rng)
     if doc_type == "CV" and not subject.startswith("V/v"):
         subject = "V/v " + subject.removeprefix("Về việc ")
@@ -413,14 +415,39 @@ def _page_seed(seed: int, *parts) -> int:
     return int.from_bytes(h[:8], "big")
 
 
+@lru_cache(maxsize=1)
+def _registry() -> tuple:
+    """The real Hanoi registry (vietnamadminunits) plus the sample's one department."""
+    from .agencies import RegistryRow, seed_rows
+
+    rows = list(seed_rows("Hà Nội"))
+    dept = next(a for a in T.AGENCIES if a[0] == "G02P01")
+    rows.append(RegistryRow(_R["G02P01"], dept[1], dept[2], _R[dept[3]], dept[4], _R[dept[5]],
+                            date.fromisoformat(dept[6])))
+    return tuple(rows)
+
+
+def _registry_records() -> list[dict]:
+    return [{"code": r.code, "name": r.name, "level": r.level, "parent_code": r.parent_code or "",
+             "status": r.status, "successor_code": ";".join(r.successor_codes),
+             "effective_date": r.effective_date.isoformat() if r.effective_date else ""}
+            for r in _registry()]
+
+
 def _agencies():
+    """The featured agencies: registry facts (name, status, successors) from the real
+    registry, letterhead and place names from the corpus."""
     out = []
     by_code = {a[0]: a for a in T.AGENCIES}
+    reg = {r.code: r for r in _registry()}
     for a in T.AGENCIES:
-        code, name, level, parent, status, succ, eff, h1, h2, place, unit = a
+        sid, _name, _level, parent, _status, _succ, _eff, h1, h2, place, unit = a
+        r = reg[_R[sid]]
         parent_unit = by_code[parent][10] if parent else ""
-        out.append({"code": code, "name": name, "level": level, "parent_code": parent,
-                    "status": status, "successor_code": succ, "effective_date": eff,
+        out.append({"code": r.code, "name": r.name, "level": r.level,
+                    "parent_code": r.parent_code or "", "status": r.status,
+                    "successor_code": ";".join(r.successor_codes),
+                    "effective_date": r.effective_date.isoformat() if r.effective_date else "",
                     "hdr1": h1, "hdr2": h2, "place": place, "unit": unit,
                     "parent_unit": parent_unit, "parent_upper": parent_unit.upper()})
     return out
@@ -477,7 +504,7 @@ def _plan(size: str, seed: int) -> dict:
         ctx = {"unit": ag["unit"], "unit_full": ("Ủy ban nhân dân " + ag["unit"]) if not
                f["agency"].endswith("P01") else ag["unit"] + " huyện Đông Anh",
                "year": year, "year1": year + 1, "person": _person(rng),
-               "street": rng.choice(T.STREETS[f["agency"]]), "place": ag["place"]}
+               "street": rng.choice(STREETS[f["agency"]]), "place": ag["place"]}
         f.update(title=_fill(rng.choice(theme["titles"]), ctx, rng), start=start, end=end,
                  retention=theme["retention"], access=theme["access"],
                  note=rng.choice(T.NOTES), dpi=200, mode="RGB", year=year)
@@ -586,7 +613,7 @@ def _plan(size: str, seed: int) -> dict:
         year = 2020 if problem == "invalid_date" else rng.randint(2010, 2022)
         theme = rng.choice([t for t in T.THEMES if ag["level"] == "district" or not t["district_only"]])
         ctx = {"unit": ag["unit"], "unit_full": "Ủy ban nhân dân " + ag["unit"], "year": year,
-               "year1": year + 1, "person": _person(rng), "street": rng.choice(T.STREETS[code]),
+               "year1": year + 1, "person": _person(rng), "street": rng.choice(STREETS[code]),
                "place": ag["place"]}
         pages_n = rng.randint(3, 8)
         row = {"notation": NOTATION_STYLE.get(code, "{:02d}").format(len(rows) + 1),
@@ -648,7 +675,7 @@ def _plan(size: str, seed: int) -> dict:
     short_rec = [{"agency": short["agency"], "notation": short["notation"],
                   "listed_pages": short["pages"], "delivered_pages": short["delivered"],
                   "missing_page": short["pages"]}]
-    agencies_out = [{k: a[k] for k in AGENCY_COLUMNS} for a in agencies]
+    agencies_out = _registry_records()  # the whole real registry; lists for the featured ones
     manifest = {
         "generator": "sohoa.sample", "version": GENERATOR_VERSION, "size": size, "seed": seed,
         "agencies": agencies_out, "plans": plans, "inventory": inventory, "files": file_records,

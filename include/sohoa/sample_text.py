@@ -30,6 +30,13 @@ AGENCIES = [
      "Phòng Tài nguyên và Môi trường"),
 ]
 
+# The sample features these real Hanoi agencies (official unit codes, see
+# sohoa.agencies.seed_rows): sample id above → registry code. Names, statuses and
+# successors come from the vietnamadminunits dataset at generation time; only the
+# Phòng Tài nguyên và Môi trường (a department, not an administrative unit) is ours.
+REAL_CODES = {"G01": "H002", "G01X01": "X00061", "G01X02": "X00049", "G01X03": "X00079",
+              "G02": "H017", "G02X01": "X00505", "G02X02": "X00478", "G02P01": "H017P01"}
+
 STREETS = {
     "G01": ["phố Đinh Tiên Hoàng", "phố Lý Thái Tổ", "phố Hàng Bài", "phố Bà Triệu"],
     "G01X01": ["phố Hàng Bạc", "phố Mã Mây", "phố Hàng Bè", "phố Đinh Liệt"],

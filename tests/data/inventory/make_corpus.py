@@ -193,10 +193,66 @@ def make_missing_column() -> None:
 
 
 def make_tcvn3() -> None:
-    # "STT,Số, ký hiệu hồ sơ,Tiêu đề hồ sơ" typed with a .VnTime (TCVN3) font
-    data = (b"STT,S\xe8 k\xfd hi\xd6u h\xe5 s\xac,Ti\xaau \xae\xd2 h\xe5 s\xac,Th\xeai h\xb9n\r\n"
-            b"1,01,H\xe5 s\xac h\xe9i ngh\xdf,V\xfanh vi\xd4n\r\n")
-    (HERE / "tcvn3_chua_chuyen_ma.csv").write_bytes(data)
+    """CSV typed with a .VnTime (TCVN3/ABC) font, bytes as the font stores them."""
+    from sohoa.legacy_encodings import unicode_to_tcvn3
+
+    lines = [
+        "DANH MỤC HỒ SƠ",  # typed with .VnTimeH: capitals stored as lower-case codes
+        "STT,Số, ký hiệu hồ sơ,Tiêu đề hồ sơ,Thời hạn bảo quản,Chế độ sử dụng,Số tờ",
+        "1,01,Hồ sơ hội nghị tổng kết năm 2019,Vĩnh viễn,Công khai,12 tờ",
+        "2,02,Sổ đăng ký văn bản đi năm 2019,20 năm,Hạn chế,1.204",
+        "3,03,Hồ sơ giải quyết khiếu nại của ông Nguyễn Văn Lực,Mười năm,Mật,5",
+        "Cộng,,3 hồ sơ,,,",
+    ]
+    lines[1] = lines[1].replace("Số, ký hiệu hồ sơ", '"Số, ký hiệu hồ sơ"')
+    text = "\r\n".join(unicode_to_tcvn3(ln) for ln in lines) + "\r\n"
+    (HERE / "tcvn3_chua_chuyen_ma.csv").write_bytes(text.encode("latin-1"))
+
+
+VNI_ROWS = [
+    ["ỦY BAN NHÂN DÂN XÃ UY NỖ"],
+    ["DANH MỤC HỒ SƠ NỘP LƯU"],
+    [],
+    ["TT", "Hồ sơ số", "Tiêu đề", "Từ ngày", "Đến ngày", "THBQ", "Chế độ SD", "Số trang"],
+    ["1", "1", "Hồ sơ xây dựng trường mầm non xã Uy Nỗ", "05/06/2019", "2020", "Vĩnh viễn",
+     "Công khai", "34"],
+    ["2", "2", "Tập lưu công văn đi năm 2018", "2018", "", "50 năm", "Hạn chế", "120"],
+    ["3", "3", "Hồ sơ đê điều thôn Phúc Hậu", "31/02/2017", "2017", "Vĩnh viễn", "", "8"],
+    ["", "", "Tổng cộng", "", "", "", "", "162"],
+]
+
+
+def make_vni_xls() -> None:
+    """Legacy .xls typed with a VNI-Windows font (cells hold the Windows-1252 reading)."""
+    import xlwt  # dev-only: the committed .xls is what tests read
+
+    from sohoa.legacy_encodings import unicode_to_vni
+
+    wb = xlwt.Workbook(encoding="cp1252")
+    ws = wb.add_sheet("DM")
+    for r, cells in enumerate(VNI_ROWS):
+        for c, v in enumerate(cells):
+            ws.write(r, c, unicode_to_vni(v))
+    wb.save(str(HERE / "vni_cu.xls"))
+
+
+def make_xlsx_mixed_fonts() -> None:
+    """XLSX where the header and most rows are TCVN3 but one clerk pasted Unicode rows."""
+    from sohoa.legacy_encodings import unicode_to_tcvn3 as t3
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    ws.append([t3("PHÒNG NỘI VỤ HUYỆN ĐÔNG ANH")])
+    ws.append([t3(h) for h in ("Số ký hiệu", "Trích yếu nội dung", "Thời gian", "Thời hạn BQ",
+                               "Ghi chú")])
+    ws.append(["NV-01", t3("Hồ sơ tuyển dụng công chức năm 2016"), "2016-2017", t3("70 năm"),
+               t3("Bản chính")])
+    ws.append(["NV-02", "Hồ sơ thi đua khen thưởng năm 2018", "2018", "Vĩnh viễn", "Unicode"])
+    ws.append(["NV-03", t3("Hồ sơ nâng lương năm 2019"), "2019", t3("Khác"), ""])
+    ws.append(["NV-01", t3("Hồ sơ tuyển dụng công chức năm 2016"), "2016", t3("70 năm"), ""])
+    wb.properties.created = wb.properties.modified = datetime(2025, 8, 1, 8, 0, 0)
+    wb.save(HERE / "phong_noi_vu_tron_phong.xlsx")
 
 
 if __name__ == "__main__":
@@ -207,4 +263,6 @@ if __name__ == "__main__":
     make_utf16_dates()
     make_missing_column()
     make_tcvn3()
+    make_vni_xls()
+    make_xlsx_mixed_fonts()
     print("corpus written to", HERE)
