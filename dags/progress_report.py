@@ -6,6 +6,10 @@ merged and dissolved agencies): an XLSX workbook and an HTML report with charts,
 through the storage interface; the run's XCom and log carry their keys.
 
 Runs on Mondays at 07:00 Asia/Ho_Chi_Minh and whenever `sohoa_integrated` is announced.
+
+**Xem báo cáo**: the `build` task's **Báo cáo tuần** button (extra link) opens the report
+this run built; every report is listed under **Tiến độ số hóa → Báo cáo tuần** (`/sohoa/reports`).
+The live numbers are on the **Tiến độ số hóa** page of the Airflow navigation.
 """
 
 from datetime import date, datetime

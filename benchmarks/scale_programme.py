@@ -1,0 +1,286 @@
+"""Generate (or drop) a city-sized programme in PostgreSQL for the progress benchmarks.
+
+600 agencies (city, 20 departments, 30 dissolved districts, 420 merged old communes,
+129 active new communes), 2 million files, ~20 million scanned pages, and a year of
+events (file status changes and per-page QC / OCR events), all made inside PostgreSQL
+with generate_series (no rows travel through Python), in a database of its own.
+
+Usage:
+  .venv/bin/python benchmarks/scale_programme.py generate [--scale 1.0] [--no-page-events]
+  .venv/bin/python benchmarks/scale_programme.py drop
+
+--scale 0.01 makes a 1 % programme in seconds (for trying the scripts). The database
+is ``sohoa_scale`` on SOHOA_BENCH_PG_URL (default: the local test server); ``drop``
+removes it (about 15 GB at full scale with page events).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import date
+
+from sqlalchemy import create_engine, text
+
+ADMIN_URL = os.environ.get("SOHOA_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+DB_NAME = "sohoa_scale"
+AS_OF = date(2025, 12, 17)  # the benchmark's "today" (a Wednesday); events cover the year before
+SEED = 0.42
+
+
+def scale_url() -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def _admin():
+    return create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def drop() -> None:
+    eng = _admin()
+    with eng.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+    eng.dispose()
+    print(f"dropped database {DB_NAME}")
+
+
+def _step(c, label: str, sql: str, **params) -> None:
+    t = time.perf_counter()
+    res = c.execute(text(sql), params)
+    n = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else ""
+    print(f"  {label:<34} {n!s:>11}  {time.perf_counter() - t:7.1f} s", flush=True)
+
+
+# File status mix (cumulative thresholds on a uniform draw), ~77 % scanned or beyond.
+STATUS_CASE = """
+  CASE WHEN u < 0.08 THEN 'inventoried' WHEN u < 0.15 THEN 'handed_over'
+       WHEN u < 0.23 THEN 'arranged'    WHEN u < 0.27 THEN 'scanned'
+       WHEN u < 0.33 THEN 'qc_passed'   WHEN u < 0.36 THEN 'qc_rejected'
+       WHEN u < 0.45 THEN 'ocr_done'    ELSE 'integrated' END
+"""
+
+
+def _events(c, page_events: bool) -> None:
+    """File status events and (optionally) per-page QC/OCR events, interleaved in time."""
+    # Status changes: each file's last status change falls uniformly in the year before
+    # AS_OF (so every week has work), its path before it spread over 3 to 20 weeks,
+    # never before the year started. The spread comes from the file id, not random():
+    # PostgreSQL may evaluate random() in a subquery once per reference.
+    _step(c, "file status events (staging)", f"""
+        CREATE TEMP TABLE fe AS
+        SELECT t0 + k * step AS occurred_at, f.id AS entity_id, f.agency_id, ph.phase,
+               CASE WHEN k > 0 THEN path[k] END AS before_status, path[k + 1] AS status
+        FROM (SELECT f.*, greatest(t_last - dur, TIMESTAMPTZ '{AS_OF}' - INTERVAL '365 days') AS t0,
+                     (t_last - greatest(t_last - dur, TIMESTAMPTZ '{AS_OF}' - INTERVAL '365 days'))
+                       / greatest(array_length(path, 1) - 1, 1) AS step
+                     FROM (SELECT f.*,
+                     CASE f.status
+                       WHEN 'qc_rejected' THEN ARRAY['inventoried', 'handed_over', 'arranged',
+                                                     'scanned', 'qc_rejected']
+                       ELSE (ARRAY['inventoried', 'handed_over', 'arranged', 'scanned',
+                                   'qc_passed', 'ocr_done', 'integrated'])[1:
+                            array_position(ARRAY['inventoried', 'handed_over', 'arranged',
+                                   'scanned', 'qc_passed', 'ocr_done', 'integrated'],
+                                   f.status::text)] END AS path
+              FROM (SELECT f.*,
+                           TIMESTAMPTZ '{AS_OF}' + INTERVAL '23 hours'
+                             - ((f.id::bigint * 7919) % 100003) / 100003.0 * INTERVAL '364 days'
+                             AS t_last,
+                           INTERVAL '21 days'
+                             + ((f.id::bigint * 104729) % 99991) / 99991.0 * INTERVAL '119 days'
+                             AS dur
+                    FROM files f) f) f) f
+        CROSS JOIN LATERAL generate_series(0, array_length(path, 1) - 1) k
+        CROSS JOIN LATERAL (SELECT CASE path[k + 1] WHEN 'inventoried' THEN 'inventory'
+             WHEN 'handed_over' THEN 'handover' WHEN 'arranged' THEN 'arrangement'
+             WHEN 'scanned' THEN 'scan_qc' WHEN 'qc_passed' THEN 'scan_qc'
+             WHEN 'qc_rejected' THEN 'scan_qc' WHEN 'ocr_done' THEN 'ocr'
+             ELSE 'integration' END AS phase) ph""")
+    # Secondary indexes are rebuilt after the load (much faster than row by row).
+    idx = c.execute(text("""SELECT indexname, indexdef FROM pg_indexes
+                            WHERE tablename = 'events' AND indexname <> 'events_pkey'""")).all()
+    for name, _ in idx:
+        c.execute(text(f'DROP INDEX "{name}"'))
+    # Page events (one QC event per scanned page, one OCR event per recognised page, at
+    # the time the file reached scanned / ocr_done) interleaved in time with the file
+    # events, as an append-only trail would be.
+    page_part = """
+        UNION ALL
+        SELECT fe.occurred_at + p.page_no * INTERVAL '2 seconds', 'pages', p.id,
+               fe.agency_id, fe.phase,
+               CASE fe.phase WHEN 'ocr' THEN 'recognised' ELSE 'checked' END, 'airflow:bench',
+               NULL::json,
+               CASE fe.phase WHEN 'ocr' THEN '{"ocr": "done"}'::json
+                    ELSE json_build_object('qc_verdict', p.qc_verdict) END
+        FROM fe JOIN pages p ON p.file_id = fe.entity_id
+        WHERE fe.status IN ('scanned', 'ocr_done')""" if page_events else ""
+    _step(c, "events", f"""
+        INSERT INTO events (occurred_at, entity, entity_id, agency_id, phase, action, actor,
+                            before, after)
+        SELECT * FROM (
+          SELECT occurred_at, 'files', entity_id, agency_id, phase, 'status', 'airflow:bench',
+                 CASE WHEN before_status IS NOT NULL
+                      THEN json_build_object('status', before_status) END,
+                 json_build_object('status', status)
+          FROM fe {page_part}) x
+        ORDER BY 1""")
+    for name, ddl in idx:
+        _step(c, f"index {name}", ddl)
+
+
+def generate(scale: float, page_events: bool) -> None:
+    from sohoa.db.session import migrate
+
+    drop()
+    eng = _admin()
+    with eng.connect() as c:
+        c.execute(text(f"CREATE DATABASE {DB_NAME}"))
+    eng.dispose()
+    url = scale_url()
+    migrate(url)
+    n_files = int(2_000_000 * scale)
+    t0 = time.perf_counter()
+    eng = create_engine(url)
+    with eng.begin() as c:
+        # Bulk load: no FK / counter triggers (counters are rebuilt at the end), more memory.
+        c.execute(text("SET session_replication_role = replica"))
+        c.execute(text("SET maintenance_work_mem = '1GB'"))
+        c.execute(text("SET work_mem = '256MB'"))
+        c.execute(text("SELECT setseed(:s)"), {"s": SEED})
+        print(f"generating {n_files:,} files in {DB_NAME} (as of {AS_OF})", flush=True)
+        _step(c, "agencies", """
+            INSERT INTO agencies (id, code, name, level, status, successor_id, effective_date,
+                                  created_at, updated_at)
+            SELECT g,
+              CASE WHEN g = 1 THEN 'HN'
+                   WHEN g <= 21 THEN 'S' || lpad((g - 1)::text, 2, '0')
+                   WHEN g <= 51 THEN 'Q' || lpad((g - 21)::text, 2, '0')
+                   WHEN g <= 471 THEN 'X' || lpad((g - 51)::text, 3, '0')
+                   ELSE 'P' || lpad((g - 471)::text, 3, '0') END,
+              CASE WHEN g = 1 THEN 'UBND thành phố'
+                   WHEN g <= 21 THEN 'Sở số ' || (g - 1)
+                   WHEN g <= 51 THEN 'UBND quận/huyện số ' || (g - 21)
+                   WHEN g <= 471 THEN 'UBND xã/phường cũ số ' || (g - 51)
+                   ELSE 'UBND xã/phường số ' || (g - 471) END,
+              CASE WHEN g = 1 THEN 'city' WHEN g <= 21 THEN 'department'
+                   WHEN g <= 51 THEN 'district' ELSE 'commune' END,
+              CASE WHEN g BETWEEN 22 AND 51 THEN 'dissolved'
+                   WHEN g BETWEEN 52 AND 471 THEN 'merged' ELSE 'active' END,
+              CASE WHEN g BETWEEN 22 AND 51 THEN 472 + (g - 22) * 4
+                   WHEN g BETWEEN 52 AND 471 THEN 472 + (g - 52) % 129 END,
+              CASE WHEN g BETWEEN 22 AND 471 THEN DATE '2025-07-01' END,
+              now(), now()
+            FROM generate_series(1, 600) g""")
+        c.execute(text("SELECT setval(pg_get_serial_sequence('agencies', 'id'), 600)"))
+        # Uneven sizes: agency = 1 + floor(600 * u^1.4) puts more files on small ids.
+        _step(c, "files", f"""
+            INSERT INTO files (id, agency_id, notation, file_code, title, access_mode, language,
+                               page_count, status, created_at, updated_at)
+            SELECT g, 1 + floor(600 * power(random(), 1.4))::int, g::text,
+                   'TTLTHN.' || g, 'Hồ sơ số ' || g,
+                   CASE WHEN g % 10 = 0 THEN 'han_che' ELSE 'public' END, 'vi',
+                   6 + (g::bigint * 7919) % 15, s, now(), now()
+            FROM (SELECT g, {STATUS_CASE} AS s
+                  FROM (SELECT g, random() AS u FROM generate_series(1, :n) g) x) y""",
+              n=n_files)
+        c.execute(text("SELECT setval(pg_get_serial_sequence('files', 'id'), :n)"), {"n": n_files})
+        _step(c, "plans", """
+            INSERT INTO plan_targets (agency_id, target_files, target_pages, deadline)
+            SELECT agency_id, ceil(count(*) * 1.05), ceil(sum(page_count) * 1.05),
+                   DATE '2025-12-31' + (agency_id * 37 % 365)
+            FROM files GROUP BY agency_id""")
+        _step(c, "pages", """
+            INSERT INTO pages (file_id, page_no, image_key, sha256, size_bytes, dpi, qc_verdict,
+                               qc_defects, ocr_text, ocr_confidence, ocr_low_confidence, updated_at)
+            SELECT f.id, n, 'scans/' || f.agency_id || '/' || f.id || '/' || n || '.jpg',
+                   lpad(to_hex(f.id * 100 + n), 64, '0'), 800000, 300,
+                   CASE WHEN f.status = 'scanned' THEN NULL
+                        WHEN f.status = 'qc_rejected' AND n <= 1 + f.id % 2 THEN 'reject'
+                        WHEN (f.id + n) % 33 = 0 THEN 'fixable' ELSE 'pass' END,
+                   CASE WHEN f.status = 'qc_rejected' AND n <= 1 + f.id % 2 THEN
+                        (ARRAY['["blur"]', '["skew", "blur"]', '["low_dpi"]', '["blank"]',
+                               '[{"code": "cropped"}]'])[1 + (f.id + n) % 5]::json END,
+                   CASE WHEN f.status IN ('ocr_done', 'integrated')
+                        THEN 'Nội dung nhận dạng của trang ' || n END,
+                   CASE WHEN f.status IN ('ocr_done', 'integrated') THEN 88.5 END,
+                   CASE WHEN f.status IN ('ocr_done', 'integrated') THEN (f.id + n) % 25 = 0 END,
+                   now()
+            FROM files f CROSS JOIN LATERAL generate_series(1, f.page_count) n
+            WHERE f.status IN ('scanned', 'qc_passed', 'qc_rejected', 'ocr_done', 'integrated')""")
+        _step(c, "rescan requests", f"""
+            INSERT INTO rescan_requests (agency_id, file_id, page_no, reasons, status, opened_at,
+                                         closed_at)
+            SELECT f.agency_id, p.file_id, p.page_no, p.qc_defects, 'open',
+                   TIMESTAMPTZ '{AS_OF}' - (p.file_id % 30) * INTERVAL '1 day', NULL
+            FROM pages p JOIN files f ON f.id = p.file_id WHERE p.qc_verdict = 'reject'""")
+        _step(c, "closed rescan requests", f"""
+            INSERT INTO rescan_requests (agency_id, file_id, page_no, reasons, status, opened_at,
+                                         closed_at)
+            SELECT agency_id, id, 1, '["blur"]'::json, 'closed',
+                   TIMESTAMPTZ '{AS_OF}' - INTERVAL '200 days', TIMESTAMPTZ '{AS_OF}' - INTERVAL '190 days'
+            FROM files WHERE status = 'integrated' AND id % 50 = 0""")
+        _step(c, "inventory submissions", """
+            INSERT INTO inventory_submissions (agency_id, filename, object_key, sha256, received_at,
+                total_rows, valid_rows, error_rows, error_report_key, status)
+            SELECT agency_id, 'danh_muc_' || agency_id || '.xlsx',
+                   'intake/' || agency_id || '/danh_muc.xlsx', lpad(to_hex(agency_id), 64, '0'),
+                   now() - INTERVAL '300 days', count(*) + agency_id % 7, count(*), agency_id % 7,
+                   CASE WHEN agency_id % 7 > 0 THEN 'intake-errors/' || agency_id || '/loi.xlsx' END,
+                   'loaded'
+            FROM files GROUP BY agency_id""")
+        _events(c, page_events)
+    with create_engine(url, isolation_level="AUTOCOMMIT").connect() as c:
+        _step(c, "vacuum analyze", "VACUUM ANALYZE")
+    from sohoa import counters
+
+    t = time.perf_counter()
+    with eng.begin() as c:
+        counters.rebuild(c)
+    print(f"  {'counters rebuilt':<34} {'':>11}  {time.perf_counter() - t:7.1f} s")
+    with eng.connect() as c:
+        rows = c.execute(text("""
+            SELECT (SELECT count(*) FROM agencies), (SELECT count(*) FROM files),
+                   (SELECT count(*) FROM pages), (SELECT count(*) FROM events),
+                   pg_size_pretty(pg_database_size(current_database()))""")).one()
+    eng.dispose()
+    print(f"done in {time.perf_counter() - t0:.0f} s: {rows[0]} agencies, {rows[1]:,} files, "
+          f"{rows[2]:,} pages, {rows[3]:,} events, database {rows[4]}")
+
+
+def regenerate_events(page_events: bool) -> None:
+    eng = create_engine(scale_url())
+    t0 = time.perf_counter()
+    with eng.begin() as c:
+        c.execute(text("SET session_replication_role = replica"))
+        c.execute(text("SET maintenance_work_mem = '1GB'"))
+        c.execute(text("SET work_mem = '256MB'"))
+        c.execute(text("SELECT setseed(:s)"), {"s": SEED})
+        _step(c, "truncate events", "TRUNCATE events")
+        _events(c, page_events)
+    with create_engine(scale_url(), isolation_level="AUTOCOMMIT").connect() as c:
+        _step(c, "vacuum analyze events", "VACUUM ANALYZE events")
+    eng.dispose()
+    print(f"events regenerated in {time.perf_counter() - t0:.0f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("--scale", type=float, default=1.0)
+    g.add_argument("--no-page-events", action="store_true")
+    e = sub.add_parser("events", help="regenerate only the events of an existing programme")
+    e.add_argument("--no-page-events", action="store_true")
+    sub.add_parser("drop")
+    args = ap.parse_args()
+    if args.cmd == "drop":
+        drop()
+    elif args.cmd == "events":
+        regenerate_events(not args.no_page_events)
+    else:
+        generate(args.scale, not args.no_page_events)
+
+
+if __name__ == "__main__":
+    main()
