@@ -1,12 +1,14 @@
 """
 ### Nhận dạng ký tự (OCR) → PDF/A hai lớp
 
-For every file whose pages passed QC: prepares each page (orientation, deskew, red seal
-suppression), recognises it with tesseract (`SOHOA_OCR_LANG`, default `vie`), stores the
-NFC text and confidence per page (low confidence flagged for review) and writes one
-two-layer PDF/A-2b per file, named by its file code, through the storage interface.
+For every file whose pages passed QC: prepares each page (orientation from QC, deskew,
+red seals and blue signatures suppressed, background flattened), recognises it with
+tesseract (`SOHOA_OCR_LANG`, default `vie`), stores the NFC text in reading order with
+per-line confidences (pages to check are flagged with a reason in Vietnamese) and
+writes one two-layer PDF/A-2b per file, named by its file code, through the storage
+interface with its SHA-256. Both cores work on the pages of consecutive files.
 A file already done with the same inputs is skipped; a failing page is marked with its
-reason and the rest of the file completes.
+reason and the rest of the file completes; a crash leaves no half-written PDF.
 
 Runs when `sohoa_qc_checked` is announced; trigger with **agency** / **file** to rerun.
 One agency at a time: each task already keeps both cores busy. Announces `sohoa_ocr_done`.

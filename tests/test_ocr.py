@@ -224,3 +224,94 @@ def test_ocr_cli_writes_txt_and_pdf(tmp_path, page200):
     (tmp_path / "broken.png").write_bytes(b"nope")
     assert ocr.ocr_cli([str(tmp_path / "broken.png")], str(out)) == 1
     assert (out / "broken.pdf").exists()
+
+
+# ------------------------------------------------------------------ layout and noise
+
+
+def _w(line, x0, x1, y=100, conf=95.0, text="chữ", h=30):
+    return ocr.Word(line, x0, y, x1, y + h, conf, text)
+
+
+def test_reading_order_unfolds_side_by_side_columns():
+    # ND 30/2020 header: agency | motto on the same visual lines, then a left-only line,
+    # then a full-width body line; tesseract gives them line by line across the gutter
+    words = [
+        _w((1, 1, 1), 100, 400, 100, text="ỦY BAN"), _w((1, 1, 1), 800, 1400, 100, text="CỘNG HÒA"),
+        _w((1, 1, 2), 120, 380, 140, text="PHƯỜNG"), _w((1, 1, 2), 850, 1350, 140, text="Độc lập"),
+        _w((1, 1, 3), 100, 500, 180, text="V/v"),
+        _w((2, 1, 1), 100, 1500, 260, text="Thân bài"),
+        _w((3, 1, 1), 100, 300, 900, text="Nơi nhận:"), _w((3, 1, 1), 900, 1300, 900, text="CHỦ TỊCH"),
+    ]
+    text = [" ".join(w.text for w in ln) for ln in ocr.reading_order(words)]
+    assert text == ["ỦY BAN", "PHƯỜNG", "V/v", "CỘNG HÒA", "Độc lập", "Thân bài", "Nơi nhận:", "CHỦ TỊCH"]
+    # justified body text (gaps of a few letters) is never split
+    body = [_w((1, 1, 1), x, x + 80, text=t) for x, t in zip((100, 230, 360), ("Điều", "1.", "Giao"))]
+    assert [len(ln) for ln in ocr.reading_order(body)] == [3]
+    recs = ocr.line_records(ocr.reading_order(words[:2] + [_w((1, 1, 1), 1420, 1500, 100, conf=40)]))
+    assert recs[1]["min_conf"] == 40.0 and recs[1]["conf"] == 67.5 and recs[1]["bbox"] == [800, 100, 700, 30]
+
+
+def test_noise_words_from_marks_are_dropped():
+    words = [_w((1, 1, 1), 100 * i, 100 * i + 80, text=f"w{i}") for i in range(10)]
+    words += [_w((1, 1, 2), 0, 50, conf=12.0, text="—¬⁄"),  # very low confidence
+              _w((1, 1, 2), 60, 120, conf=55.0, text="2A", h=95),  # low and far too tall
+              _w((1, 1, 2), 130, 200, conf=55.0, text="Ngô")]  # low but printed-size: kept
+    kept = [w.text for w in ocr.drop_noise(words)]
+    assert "—¬⁄" not in kept and "2A" not in kept and "Ngô" in kept and len(kept) == 11
+
+
+def test_blue_signature_removed_from_recognition_view(page200):
+    signed = page200.copy()
+    cv2.line(signed, (200, 220), (900, 260), (140, 45, 30), 6)  # blue pen stroke over line 2
+    view = ocr.recognition_view(signed)
+    assert view[240, 550] > 200  # gone from what tesseract reads
+    assert (view[:, :] < 100).sum() > 10_000  # black print kept
+
+
+def test_strongly_skewed_page_reads(page200):
+    h, w = page200.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -7.0, 1.0)  # 7° clockwise
+    skewed = cv2.warpAffine(page200, m, (w, h), borderValue=(255, 255, 255))
+    r = ocr.ocr_page(skewed, dpi=200, rotate=0)
+    assert abs(r.deskew_deg - 7.0) < 0.3
+    assert ocr.cer(REF, r.text) <= 0.02, r.text
+
+
+def test_text_layer_is_the_stored_text_in_reading_order(tmp_path):
+    # two-column header + body + a blue signature: the PDF's invisible text must give the
+    # stored text (columns unfolded, no signature garbage) so search and copy-paste match
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (1654, 2339), (246, 240, 226))
+    d = ImageDraw.Draw(page)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 36)
+    left = ["ỦY BAN NHÂN DÂN", "PHƯỜNG HÀNG BẠC", "Số: 42/KH-UBND"]
+    right = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA", "Độc lập - Tự do - Hạnh phúc", "Hà Nội, ngày 5 tháng 3"]
+    for i, (a, b) in enumerate(zip(left, right)):
+        d.text((170, 150 + 55 * i), a, font=font, fill=(20, 20, 20))
+        d.text((820, 150 + 55 * i), b, font=font, fill=(20, 20, 20))
+    for i, line in enumerate(PARA):
+        d.text((170, 450 + 60 * i), line, font=font, fill=(20, 20, 20))
+    d.line([(1000, 1100), (1150, 1020), (1250, 1120), (1400, 1040)], fill=(30, 45, 140), width=7)
+    img = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
+    r = ocr.ocr_page(img, dpi=200, rotate=0)
+    ref = "\n".join(left + right + PARA)
+    assert ocr.cer(ref, r.text) <= 0.02, r.text
+    layer = pdf_text(r.pdf)[0]
+    words = set(ocr.normalize_text(layer).split())
+    assert {"ỦY", "Hạnh", "phúc", "Nghị", "định"} <= words
+    assert words <= set(ocr.normalize_text(r.text).split())  # nothing the stored text lacks
+    assert r.lines[0]["bbox"][0] == pytest.approx(170, abs=12)  # in PDF image pixels
+
+
+def test_pdf_resolution_cap_is_opt_in(page200, monkeypatch):
+    page300 = cv2.resize(page200, (2480, 3508), interpolation=cv2.INTER_CUBIC)
+    full = ocr.ocr_page(page300, dpi=300, rotate=0, deskew_deg=0)
+    assert (full.width_px, full.dpi) == (2480, 300)  # by default the scan's own pixels
+    monkeypatch.setattr(ocr, "PDF_MAX_DPI", 200)
+    capped = ocr.ocr_page(page300, dpi=300, rotate=0, deskew_deg=0)
+    assert capped.width_px == 1653 and len(capped.pdf) < 0.7 * len(full.pdf)
+    with pikepdf.open(io.BytesIO(capped.pdf)) as pdf:  # same A4 page, text still fits
+        assert abs(float(pdf.pages[0].mediabox[2]) - 595) < 2
+    assert ocr.cer(REF, capped.text) <= 0.02 and "quyết định" in pdf_text(capped.pdf)[0]

@@ -45,6 +45,26 @@ def cmd_agencies_load(args) -> int:
     return 0
 
 
+def cmd_agencies_seed(args) -> int:
+    from sohoa.agencies import RegistryError, load_registry, seed_rows, write_registry_csv
+
+    try:
+        rows = seed_rows(args.province)
+    except RegistryError as exc:
+        print(f"Lỗi danh mục cơ quan: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        Path(args.out).write_bytes(write_registry_csv(rows))
+        print(f"Đã ghi {len(rows)} cơ quan vào {args.out}")
+        return 0
+    from sohoa.db.session import migrate, session_scope
+
+    migrate()
+    with session_scope() as s:
+        _print(load_registry(s, rows, source=f"vietnamadminunits:{args.province}"))
+    return 0
+
+
 def cmd_intake(args) -> int:
     from sohoa.db.session import migrate, session_scope
     from sohoa.intake import IntakeError, intake_list
@@ -67,10 +87,28 @@ def cmd_qc(args) -> int:
     return qc_cli(args.paths, as_json=args.json)
 
 
+def cmd_rescan(args) -> int:
+    from sohoa.db.session import migrate, session_scope
+    from sohoa.scan_phase import format_queue, rescan_queue
+
+    migrate()
+    with session_scope() as s:
+        rows = rescan_queue(s, agency=args.agency, station=args.station)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+    else:
+        sys.stdout.write(format_queue(rows))
+    return 0
+
+
 def cmd_ocr(args) -> int:
     from sohoa.ocr import ocr_cli
 
-    return ocr_cli(args.paths, args.out, lang=args.lang)
+    from sohoa.config import get_settings
+
+    settings = get_settings()  # SOHOA_OCR_LANG / SOHOA_WORKERS unless --lang is given
+    return ocr_cli(args.paths, args.out, lang=args.lang or settings.ocr_lang, workers=settings.workers)
 
 
 def cmd_pipeline(args) -> int:
@@ -109,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("csv")
     a.add_argument("--plans")
     a.set_defaults(func=cmd_agencies_load)
+    a = asub.add_parser("seed", help="build a province's real registry (vietnamadminunits)")
+    a.add_argument("--province", default="Hà Nội")
+    a.add_argument("--out", help="write the registry CSV here instead of loading it")
+    a.set_defaults(func=cmd_agencies_seed)
 
     s = sub.add_parser("intake", help="load one inventory list for an agency")
     s.add_argument("file")
@@ -120,10 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="one JSON object per page")
     s.set_defaults(func=cmd_qc)
 
+    s = sub.add_parser("rescan", help="rescan queue (trang cần quét lại) per agency and station")
+    s.add_argument("--agency")
+    s.add_argument("--station")
+    s.add_argument("--json", action="store_true", help="one JSON object per page")
+    s.set_defaults(func=cmd_rescan)
+
     s = sub.add_parser("ocr", help="OCR images/PDFs to .txt and searchable PDF/A")
     s.add_argument("paths", nargs="+")
     s.add_argument("--out", required=True)
-    s.add_argument("--lang", default="vie")
+    s.add_argument("--lang", default=None,
+                   help="tesseract languages, e.g. vie or vie+eng (default: $SOHOA_OCR_LANG or vie)")
     s.set_defaults(func=cmd_ocr)
 
     s = sub.add_parser("pipeline", help="run every phase once, without Airflow")

@@ -3,6 +3,9 @@
 * :func:`page_with_image` — one page: a JPEG (DCTDecode pass-through, never
   re-encoded) drawn full-page, under an optional text-only PDF page from
   tesseract (``textonly_pdf=1``) that carries the invisible text layer.
+* :func:`text_layer_pdf` — rewrites that text-only page with our own words (noise
+  dropped, columns in reading order) in tesseract's embedded GlyphLessFont, so that
+  search and copy-paste give the same text as is stored in the database.
 * :func:`build_pdfa` — merge one-page PDFs into one PDF/A-2b file: XMP (pdfaid
   part 2 / conformance B, Dublin Core title/creator/language/identifier/coverage,
   xmp dates) with matching DocInfo, an sRGB OutputIntent, decimal page labels
@@ -76,6 +79,41 @@ def page_with_image(
     res.XObject[Name("/SohoaPageImage")] = img
     draw = Stream(pdf, f"q {w_pt:.4f} 0 0 {h_pt:.4f} 0 0 cm /SohoaPageImage Do Q\n".encode())
     page.contents_add(draw, prepend=True)
+    buf = io.BytesIO()
+    pdf.save(buf, compress_streams=True)
+    pdf.close()
+    return buf.getvalue()
+
+
+def text_layer_pdf(text_pdf: bytes, lines: list[list], width_px: int, height_px: int) -> bytes:
+    """Replace the content of tesseract's text-only page with our own invisible text:
+    the same GlyphLessFont (embedded, Identity-H, ToUnicode identity), but only the
+    words kept after noise filtering, line by line in reading order, each scaled to
+    its box. ``lines``: lists of words with x0, y0, x1, y1 (pixels of the recognised
+    image, ``width_px`` × ``height_px``) and text."""
+    pdf = Pdf.open(io.BytesIO(text_pdf))
+    page = pdf.pages[0]
+    fonts = page.obj.Resources.Font
+    font_name = next(iter(fonts.keys()))
+    box = [float(v) for v in page.mediabox]
+    sx, sy = (box[2] - box[0]) / width_px, (box[3] - box[1]) / height_px
+    page_h = box[3] - box[1]
+    ops = ["BT", "3 Tr"]
+    for ln in lines:
+        if not ln:
+            continue
+        heights = sorted(w.y1 - w.y0 for w in ln)
+        size = max(1.0, heights[len(heights) // 2] * sy)
+        ops.append(f"{font_name} {size:.2f} Tf")
+        for i, w in enumerate(ln):
+            text = w.text + (" " if i < len(ln) - 1 else "")
+            units = len(text.encode("utf-16-be")) // 2
+            width = (w.x1 - w.x0) * sx + (max(0.0, (ln[i + 1].x0 - w.x1) * sx) if i < len(ln) - 1 else 0.0)
+            tz = 100.0 * width / max(1e-3, units * 0.5 * size)  # glyphs are 500/1000 em wide
+            ops.append(f"1 0 0 1 {w.x0 * sx:.2f} {page_h - w.y1 * sy:.2f} Tm {tz:.2f} Tz "
+                       f"<{text.encode('utf-16-be').hex().upper()}> Tj")
+    ops.append("ET")
+    page.obj.Contents = pdf.make_stream(("\n".join(ops) + "\n").encode("ascii"))
     buf = io.BytesIO()
     pdf.save(buf, compress_streams=True)
     pdf.close()
@@ -286,9 +324,10 @@ def check_pdf(data: bytes) -> dict:
 
 
 def pdf_text(data: bytes) -> list[str]:
-    """Text per page (pdftotext, NFC). Raises RuntimeError if pdftotext fails."""
+    """Text per page (pdftotext, NFC) in content-stream order (``-raw``: what a viewer's
+    select-all / copy gives for our text layer). Raises RuntimeError if pdftotext fails."""
     proc = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, timeout=120
+        ["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, timeout=120
     )
     if proc.returncode != 0:
         raise RuntimeError(f"pdftotext failed: {proc.stderr.decode('utf-8', 'replace')[:300]}")

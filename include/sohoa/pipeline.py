@@ -39,35 +39,57 @@ def agencies_with_work(statuses: tuple[str, ...] | None, agency: str | None = No
 
 
 def run_intake(agency: str | None = None) -> dict:
-    """Load every list found in the intake folder; one bad list never stops the others."""
+    """Load every list found in the intake folder (and under SOHOA_INTAKE_PREFIX in the
+    object store); one bad list never stops the others. Idempotent: a list already
+    loaded (same SHA-256) is skipped, so the scheduled scan needs no manual step."""
     settings = get_settings()
     storage = get_storage(settings)
+    found = [(code, path.name, path.read_bytes, "folder")
+             for code, path in intake.find_lists(settings.intake_dir, agency)]
+    if settings.intake_prefix:
+        found += [(code, key.rsplit("/", 1)[-1], (lambda k=key: storage.get_bytes(k)), "s3")
+                  for code, key in intake.find_lists_in_storage(storage, settings.intake_prefix,
+                                                                agency)]
     results, failures = [], []
-    for code, path in intake.find_lists(settings.intake_dir, agency):
+    for code, name, read, source in found:
         try:
             with session_scope() as s:
-                results.append(intake.intake_list(s, storage, code, path.read_bytes(), path.name))
+                results.append(intake.intake_list(s, storage, code, read(), name, source=source))
         except Exception as exc:  # noqa: BLE001 - recorded, reported, batch goes on
-            log.exception("intake failed for %s", path)
-            failures.append({"agency": code, "filename": path.name, "error": str(exc)})
+            log.exception("intake failed for %s/%s", code, name)
+            failures.append({"agency": code, "filename": name, "error": str(exc)})
             with session_scope() as s:
                 events.record(s, entity="inventory_submissions", entity_id=None,
                               phase="inventory", action="rejected_list",
-                              details={"agency": code, "filename": path.name, "error": str(exc)})
+                              details={"agency": code, "filename": name, "error": str(exc)})
     loaded = [r for r in results if r["status"] == "loaded"]
     return {"lists": len(results), "loaded": len(loaded), "failures": failures,
             "changed": bool(loaded), "submission_ids": [r["submission_id"] for r in loaded],
-            "error_rows": sum(r.get("error_rows", 0) for r in loaded)}
+            "error_rows": sum(r.get("error_rows", 0) for r in loaded),
+            "error_reports": [r["error_report_key"] for r in loaded if r.get("error_report_key")]}
 
 
 def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> dict:
+    settings = get_settings()
     with session_scope() as s:
         h = arrangement.handover(s, agency=agency, file_ref=file_ref)
+    slips = {"slips": 0, "updated": 0, "errors": []}
+    slip_dir = settings.slips_dir
+    for path in sorted(slip_dir.glob("*")) if slip_dir and slip_dir.is_dir() else []:
+        if path.suffix.lower() in intake.LIST_SUFFIXES and not path.name.startswith("~$"):
+            with session_scope() as s:  # idempotent: unchanged slips change nothing
+                got = arrangement.import_record_slips(s, path.read_bytes(), path.name,
+                                                      source_key=str(path))
+            slips["slips"] += got["slips"]
+            slips["updated"] += got["updated"]
+            slips["errors"] += [{"sheet": path.name, **e} for e in got["errors"]]
     with session_scope() as s:
         a = arrangement.arrange(s, agency=agency, file_ref=file_ref)
     return {"handed_over": h["files"], "boxes": h["boxes"], "discrepancies": h["discrepancies"],
-            "arranged": a["files"], "codes_assigned": a["codes_assigned"],
-            "changed": bool(h["files"] or a["files"])}
+            "arranged": a["arranged"], "codes_assigned": a["codes_assigned"],
+            "check_failed": len(a["check_failed"]), "record_slips": slips["slips"] + slips["updated"],
+            "record_slip_errors": slips["errors"][:50],
+            "changed": bool(h["files"] or a["arranged"] or slips["slips"] or slips["updated"])}
 
 
 def run_scan_qc(agency: str | None = None, file_ref: str | None = None) -> dict:

@@ -73,6 +73,40 @@ class Agency(Base):
     successor: Mapped[Agency | None] = relationship(remote_side=[id], foreign_keys=[successor_id])
 
 
+class AgencySuccessor(Base):
+    """Who took an agency's records on a reorganisation. A split has several rows, one of
+    them the default (the body its records roll up to; mirrored in Agency.successor_id)."""
+
+    __tablename__ = "agency_successors"
+    __table_args__ = (UniqueConstraint("agency_id", "successor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    effective_date: Mapped[date | None] = mapped_column(Date)
+
+
+class AgencyVersion(Base):
+    """History of an agency's registry entry: a new row whenever a load changes it; the
+    previous row is closed (valid_to), never overwritten."""
+
+    __tablename__ = "agency_versions"
+    __table_args__ = (Index("ix_agency_versions_agency", "agency_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(255))
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    parent_code: Mapped[str | None] = mapped_column(String(13))
+    successor_codes: Mapped[str | None] = mapped_column(String(500))  # "A;B", default first
+    source: Mapped[str | None] = mapped_column(String(200))  # file or dataset it came from
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class PlanTarget(Base):
     __tablename__ = "plan_targets"
 
@@ -99,6 +133,12 @@ class InventorySubmission(Base):
     error_rows: Mapped[int] = mapped_column(Integer, default=0)
     error_report_key: Mapped[str | None] = mapped_column(String(1000))
     status: Mapped[str] = mapped_column(String(20), default="received")
+    # Which list this is (file name without copy/correction suffixes): a later submission
+    # with the same key corrects it; another key listing the same file is a duplicate.
+    list_key: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(20))  # folder | s3 | cli
+    conversion: Mapped[dict | None] = mapped_column(JSON)  # legacy-font conversion done
+    duplicate_rows: Mapped[int] = mapped_column(Integer, default=0)  # vs earlier lists
 
 
 class InventoryRowError(Base):
@@ -116,6 +156,24 @@ class InventoryRowError(Base):
     code: Mapped[str] = mapped_column(String(40))
     problem: Mapped[str] = mapped_column(Text)
     fix: Mapped[str | None] = mapped_column(Text)
+
+
+class RecordSlip(Base):
+    """Phiếu tin: the archivist's record slip for one file, imported from their sheet."""
+
+    __tablename__ = "record_slips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), unique=True)
+    slip_no: Mapped[str | None] = mapped_column(String(30))
+    archivist: Mapped[str | None] = mapped_column(String(100))
+    entered_on: Mapped[date | None] = mapped_column(Date)
+    values: Mapped[dict] = mapped_column(JSON)  # every slip field as typed, NFC
+    source_key: Mapped[str | None] = mapped_column(String(1000))  # the sheet in storage
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class Box(Base):
@@ -217,6 +275,7 @@ class ScanDelivery(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
     source: Mapped[str] = mapped_column(String(1000))
     station: Mapped[str | None] = mapped_column(String(50))
+    operator: Mapped[str | None] = mapped_column(String(100))  # from the delivery's manifest.json
     manifest_sha256: Mapped[str] = mapped_column(String(64))  # over the delivered pages' hashes
     page_count: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -246,10 +305,23 @@ class Page(Base):
     qc_metrics: Mapped[dict | None] = mapped_column(JSON)
     qc_reasons: Mapped[list | None] = mapped_column(JSON)
     qc_error: Mapped[str | None] = mapped_column(Text)
+    # A page taken out of a delivered PDF / multi-page TIFF: image_key is that page alone
+    # (embedded JPEG as is, else lossless PNG); source_key + source_page the container.
+    source_key: Mapped[str | None] = mapped_column(String(1000))
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    # Fixable pages: upright + deskewed copy made by QC (qc_metrics["fix"] says what was
+    # applied); the original at image_key stays untouched.
+    derivative_key: Mapped[str | None] = mapped_column(String(1000))
+    derivative_sha256: Mapped[str | None] = mapped_column(String(64))
     ocr_text: Mapped[str | None] = mapped_column(Text)
     ocr_confidence: Mapped[float | None] = mapped_column(Float)
     ocr_low_confidence: Mapped[bool | None] = mapped_column(Boolean)
     ocr_error: Mapped[str | None] = mapped_column(Text)
+    # Per text line in reading order: text, mean and lowest word confidence, bbox
+    # [x, y, w, h] in pixels of the upright page (sohoa.ocr.line_records); and why the
+    # page is flagged for human review (Vietnamese), when it is.
+    ocr_lines: Mapped[list | None] = mapped_column(JSON)
+    ocr_review_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -272,6 +344,9 @@ class RescanRequest(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    defects: Mapped[list | None] = mapped_column(JSON)  # QC defect codes behind the reasons
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("scan_deliveries.id"))
+    closed_delivery_id: Mapped[int | None] = mapped_column(ForeignKey("scan_deliveries.id"))
 
 
 class Event(Base):
@@ -305,3 +380,25 @@ class ReportRun(Base):
     xlsx_key: Mapped[str] = mapped_column(String(1000))
     html_key: Mapped[str] = mapped_column(String(1000))
     totals: Mapped[dict] = mapped_column(JSON)
+
+
+class ProgressCounter(Base):
+    """Per-agency counts ("file:<status>", "page:<state>") for the progress dashboard,
+    kept by database triggers (sohoa.counters, migration 0002_progress)."""
+
+    __tablename__ = "progress_counters"
+
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ProgressDelta(Base):
+    """+1/-1 changes appended by the triggers, not yet folded into progress_counters."""
+
+    __tablename__ = "progress_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(40))
+    n: Mapped[int] = mapped_column(Integer)
