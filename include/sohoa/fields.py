@@ -28,8 +28,12 @@ from functools import lru_cache
 def nfc(value: str) -> str:
     """Unicode NFC + strip + collapse internal whitespace (incl. NBSP, newlines);
     control and invisible format characters (BEL, zero-width space, BOM...) removed."""
-    # fast paths first: this runs for every cell of every list
-    if value.isascii() and value.isprintable():
+    # fast path first (this runs for every cell of every list): a printable string holds
+    # no control/format character and no whitespace but " " (checked over all of Unicode
+    # in tests/test_intake_speed.py), so only NFC and runs of spaces can need work
+    if value.isprintable():
+        if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
         if "  " in value or value[:1] == " " or value[-1:] == " ":
             return " ".join(value.split())
         return value
@@ -72,9 +76,12 @@ def fold(value: str) -> str:
 
     ``fold("Số, ký hiệu HS") == "so ky hieu hs"``
     """
-    out = value.translate(_FOLD_TABLE)
-    if not out.isascii():  # decomposed marks or letters outside the table
-        out = _fold_slow(out)
+    if value.isascii():  # the table maps only A-Z inside ASCII
+        out = value.lower()
+    else:
+        out = value.translate(_FOLD_TABLE)
+        if not out.isascii():  # decomposed marks or letters outside the table
+            out = _fold_slow(out)
     return _NON_ALNUM_RE.sub(" ", out).strip()
 
 
