@@ -305,13 +305,19 @@ def test_text_layer_is_the_stored_text_in_reading_order(tmp_path):
     assert r.lines[0]["bbox"][0] == pytest.approx(170, abs=12)  # in PDF image pixels
 
 
-def test_pdf_resolution_cap_is_opt_in(page200, monkeypatch):
+def test_pdf_resolution_cap_for_document_pages(page200, monkeypatch):
     page300 = cv2.resize(page200, (2480, 3508), interpolation=cv2.INTER_CUBIC)
+    monkeypatch.setattr(ocr, "PDF_MAX_DPI", 0)  # 0: every page at its scanned resolution
     full = ocr.ocr_page(page300, dpi=300, rotate=0, deskew_deg=0)
-    assert (full.width_px, full.dpi) == (2480, 300)  # by default the scan's own pixels
-    monkeypatch.setattr(ocr, "PDF_MAX_DPI", 200)
+    assert (full.width_px, full.dpi) == (2480, 300)
+    monkeypatch.setattr(ocr, "PDF_MAX_DPI", 200)  # the default: A4 documents at 200 dpi
     capped = ocr.ocr_page(page300, dpi=300, rotate=0, deskew_deg=0)
     assert capped.width_px == 1653 and len(capped.pdf) < 0.7 * len(full.pdf)
     with pikepdf.open(io.BytesIO(capped.pdf)) as pdf:  # same A4 page, text still fits
         assert abs(float(pdf.pages[0].mediabox[2]) - 595) < 2
+    # a map-sized page (A3 at 300 dpi) keeps its resolution: the ≥ 300 dpi rule for drawings
+    a3 = cv2.copyMakeBorder(page300, 0, 4961 - 3508, 0, 3508 - 2480, cv2.BORDER_CONSTANT,
+                            value=(255, 255, 255))
+    big = ocr.ocr_page(a3, dpi=300, rotate=0, deskew_deg=0)
+    assert big.width_px == 3508
     assert ocr.cer(REF, capped.text) <= 0.02 and "quyết định" in pdf_text(capped.pdf)[0]
