@@ -156,6 +156,22 @@ def _b64_to_hex(value: str) -> str | None:
 # --------------------------------------------------------------------------- interface
 
 
+@contextlib.contextmanager
+def _replaced_atomically(dest: Path) -> Iterator[str]:
+    """A temp file beside ``dest``: on success it replaces ``dest`` (mode 0644); on any error
+    it is removed, so a reader never sees a half-written file and nothing is left behind."""
+    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
+    os.close(fd)
+    try:
+        yield tmp_name
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
 class Storage(ABC):
     """Where images, PDFs and reports live. All keys go through :func:`normalize_key`."""
 
@@ -245,10 +261,8 @@ class LocalStorage(Storage):
         if path.is_dir():
             raise ValueError(f"object key {key!r} is a directory of other keys")
         digest = hashlib.sha256()
-        fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        with _replaced_atomically(path) as tmp:
+            with open(tmp, "wb") as fh:
                 for chunk in chunks:
                     if not chunk:
                         continue
@@ -256,15 +270,9 @@ class LocalStorage(Storage):
                     fh.write(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)
             hexdigest = digest.hexdigest()
             with contextlib.suppress(OSError, AttributeError):
                 os.setxattr(tmp, XATTR_SHA256, hexdigest.encode("ascii"))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
         self._fsync_dir(path.parent)
         return hexdigest
 
@@ -317,20 +325,13 @@ class LocalStorage(Storage):
         dest.parent.mkdir(parents=True, exist_ok=True)
         expected = self._recorded_sha256(src)
         digest = hashlib.sha256()
-        fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+        with _replaced_atomically(dest) as tmp_name:
+            with open(tmp_name, "wb") as out, open(src, "rb") as inp:
                 for chunk in iter(lambda: inp.read(CHUNK_SIZE), b""):
                     digest.update(chunk)
                     out.write(chunk)
             if expected and digest.hexdigest() != expected:
                 raise ChecksumMismatch(key, expected, digest.hexdigest())
-            os.chmod(tmp_name, 0o644)
-            os.replace(tmp_name, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
 
     def exists(self, key: str) -> bool:
         _, path = self._path(key)
@@ -591,9 +592,7 @@ class S3Storage(Storage):
         expected = self._sha_from_head(head)
         dest = Path(path)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=dest.parent)
-        os.close(fd)
-        try:
+        with _replaced_atomically(dest) as tmp_name:
             from botocore.exceptions import ClientError
 
             try:
@@ -608,12 +607,6 @@ class S3Storage(Storage):
                 actual = sha256_file(tmp_name)
                 if actual != expected:
                     raise ChecksumMismatch(key, expected, actual)
-            os.chmod(tmp_name, 0o644)
-            os.replace(tmp_name, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
 
     def exists(self, key: str) -> bool:
         try:
