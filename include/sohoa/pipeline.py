@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sohoa import arrangement, events, integration, intake, ocr_phase, reports, scan_phase
 from sohoa.config import get_settings
 from sohoa.db.models import Agency, File
-from sohoa.db.session import get_engine, make_engine, migrate, session_scope
+from sohoa.db.session import make_engine, migrate, session_scope
 from sohoa.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -141,9 +141,5 @@ def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
         "integration": run_integration(agency, file_ref),
         "progress_report": run_report(),
     }
-
-
-def engine_url() -> str:
-    return str(get_engine().url)
 
 
