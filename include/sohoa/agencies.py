@@ -288,16 +288,39 @@ def load_plans_csv(session: Session, data: bytes) -> int:
     return n
 
 
-def current_successors(session: Session) -> dict[int, int]:
-    """agency id → id of the agency that holds its records today (itself when active)."""
-    succ = dict(session.execute(select(Agency.id, Agency.successor_id)).all())
+def current_successors(session: Session, as_of: date | None = None) -> dict[int, int]:
+    """agency id -> id of the agency that holds its records today.
+
+    Follows ``successor_id`` until an active agency (or one without a successor) is
+    reached. Cycle-safe: an agency caught in a cycle with no active member maps to
+    itself. With ``as_of``, a succession whose ``effective_date`` is after ``as_of``
+    has not happened yet and is not followed.
+    """
+    rows = session.execute(
+        select(Agency.id, Agency.status, Agency.successor_id, Agency.effective_date)
+    ).all()
+    info = {r.id: r for r in rows}
+
+    def succeeded(r) -> bool:
+        if r.successor_id is None or r.successor_id not in info:
+            return False
+        if r.status == "active":
+            return False
+        return not (as_of and r.effective_date and r.effective_date > as_of)
+
     out: dict[int, int] = {}
-    for start in succ:
-        cur, seen = start, {start}
-        while succ.get(cur) is not None and succ[cur] not in seen:
-            cur = succ[cur]
-            seen.add(cur)
-        out[start] = cur
+    for aid in info:
+        seen = {aid}
+        cur = aid
+        ok = True
+        while succeeded(info[cur]):
+            nxt = info[cur].successor_id
+            if nxt in seen:  # a cycle: keep the agency's records under itself
+                ok = False
+                break
+            seen.add(nxt)
+            cur = nxt
+        out[aid] = cur if ok else aid
     return out
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import case, distinct, func, literal, or_, select, text, union_a
 from sqlalchemy.orm import Session
 
 from sohoa import counters, events
+from sohoa.agencies import current_successors
 from sohoa.db.models import (
     FILE_STATUSES,
     Agency,
@@ -163,40 +164,8 @@ def report_keys(as_of: date) -> tuple[str, str]:
     return f"{base}.xlsx", f"{base}.html"
 
 
-def current_successor_map(session: Session, as_of: date | None = None) -> dict[int, int]:
-    """agency id -> id of the agency that holds its records today.
-
-    Follows ``successor_id`` until an active agency (or one without a successor) is
-    reached. Cycle-safe: an agency caught in a cycle with no active member maps to
-    itself. With ``as_of``, a succession whose ``effective_date`` is after ``as_of``
-    has not happened yet and is not followed.
-    """
-    rows = session.execute(
-        select(Agency.id, Agency.status, Agency.successor_id, Agency.effective_date)
-    ).all()
-    info = {r.id: r for r in rows}
-
-    def succeeded(r) -> bool:
-        if r.successor_id is None or r.successor_id not in info:
-            return False
-        if r.status == "active":
-            return False
-        return not (as_of and r.effective_date and r.effective_date > as_of)
-
-    out: dict[int, int] = {}
-    for aid in info:
-        seen = {aid}
-        cur = aid
-        ok = True
-        while succeeded(info[cur]):
-            nxt = info[cur].successor_id
-            if nxt in seen:  # a cycle: keep the agency's records under itself
-                ok = False
-                break
-            seen.add(nxt)
-            cur = nxt
-        out[aid] = cur if ok else aid
-    return out
+# The roll-up rule lives with the registry; kept under this name for report callers.
+current_successor_map = current_successors
 
 
 def _empty_files() -> dict[str, int]:
