@@ -370,7 +370,10 @@ def test_build_weekly_report(engine, programme):
     assert ws.cell(row=rows["G01"], column=header["Hạn hoàn thành"]).value.date() == date(2025, 12, 31)
     assert ws.cell(row=rows["G02"], column=header["Cảnh báo"]).value == "; ".join([LATE, RESCAN, REJECT])
     assert ws.freeze_panes == f"C{hr + 1}"
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9  # A4
+    # one page wide (OOXML's default width 1 may be left unwritten), as tall as needed
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == f"${hr}:${hr}"
     assert ws.cell(row=hr, column=1).font.bold
     assert ws.cell(row=rows["G01"], column=header["Hồ sơ: Đã tích hợp CSDL dùng chung"]).number_format == "#,##0"
@@ -435,3 +438,25 @@ def test_with_local_storage(engine, programme, tmp_path):
         out = reports.build_weekly_report(s, store, AS_OF)
     assert store.exists(out["xlsx_key"]) and store.exists(out["html_key"])
     load_workbook(io.BytesIO(store.get_bytes(out["xlsx_key"])))
+
+
+def test_workbook_keeps_text_as_text_and_sheet_names_unique(engine):
+    """An agency name that looks like a formula stays text, and codes that Excel would
+    take for the same sheet name (case, forbidden characters) each get their own sheet."""
+    with session_scope(engine) as s:
+        a = _agency(s, "ab/1", '=HYPERLINK("http://x","bấm")', "commune")
+        b = _agency(s, "AB_1", "Sở B", "department")
+        _files(s, a, ["integrated", "inventoried"], title='=1+1')
+        _files(s, b, ["scanned"])
+        n = reports.progress_numbers(s, AS_OF)
+    wb = load_workbook(io.BytesIO(reports.render_xlsx(n, [])))
+    agency_sheets = wb.sheetnames[2:]
+    assert len(agency_sheets) == 2 and len({t.lower() for t in agency_sheets}) == 2
+    assert "ab_1" in {t.lower() for t in agency_sheets}
+    summary = wb["Tổng hợp"]
+    names = [summary.cell(row=r, column=2).value for r in range(reports.SUMMARY_HEADER_ROW + 1, summary.max_row + 1)]
+    assert '=HYPERLINK("http://x","bấm")' in names
+    assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    first = wb[agency_sheets[0]]
+    assert first.cell(row=1, column=1).value.endswith('=HYPERLINK("http://x","bấm")') or \
+        first.cell(row=1, column=1).value.endswith("Sở B")
