@@ -11,7 +11,10 @@ pages, a year of events). Measures, in one process:
   main page, JSON endpoint, the largest agency's page, a successor's page with its
   members rolled up.
 
-Usage:  .venv/bin/python benchmarks/bench_report.py [--repeat 5]
+* with ``--airflow``: the same pages as a manager's browser asks for them, over HTTP from
+  a real ``airflow api-server`` with the plugin (Airflow's JWT check included).
+
+Usage:  .venv/bin/python benchmarks/bench_report.py [--repeat 5] [--airflow]
 Targets: report <= 10 s, main page <= 500 ms, agency page <= 300 ms.
 """
 
@@ -48,6 +51,8 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--airflow", action="store_true",
+                    help="also time the pages through a real airflow api-server")
     args = ap.parse_args()
     engine = create_engine(scale_url())
     with engine.connect() as c:
@@ -111,20 +116,43 @@ def main() -> None:
         succ = c.execute(text("SELECT s.code FROM agencies a JOIN agencies s ON s.id = a.successor_id "
                               "GROUP BY s.code ORDER BY count(*) DESC LIMIT 1")).scalar()
     day = AS_OF.isoformat()
-    for label, url, target in [
+    pages = [
         ("main page  /", f"/?as_of={day}", 500),
         ("main page  / (communes, by %)", f"/?as_of={day}&level=commune&sort=pct", 500),
         ("JSON       /api/progress", f"/api/progress?as_of={day}", 500),
         (f"agency     /agency/{big} (largest)", f"/agency/{big}?as_of={day}", 300),
         (f"agency     /agency/{succ} (successor)", f"/agency/{succ}?as_of={day}", 300),
         (f"JSON       /api/agency/{big}", f"/api/agency/{big}?as_of={day}", 300),
-    ]:
+    ]
+    for label, url, target in pages:
         r = client.get(url)
         assert r.status_code == 200, (url, r.status_code, r.text[:300])
         med, worst, _ = timed(lambda u=url: client.get(u), args.repeat)
         print(f"dashboard {label:<36} median {med * 1000:8.1f} ms  max {worst * 1000:7.1f} ms"
               f"  [target {target} ms]  {len(r.content) / 1e3:.0f} kB")
+    if args.airflow:
+        through_airflow(pages, args.repeat)
     print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+def through_airflow(pages, repeat: int) -> None:
+    """The pages over HTTP from `airflow api-server` (one worker), logged in as a viewer."""
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+    import airflow_server
+
+    db_url = scale_url()
+    with tempfile.TemporaryDirectory() as tmp, \
+            airflow_server.api_server(Path(tmp), db_url, {"quanly": "bench-pw"}) as base:
+        headers = {"Authorization": f"Bearer {airflow_server.token(base, 'quanly', 'bench-pw')}"}
+        with httpx.Client(base_url=f"{base}/sohoa", headers=headers, timeout=60) as http:
+            for label, url, target in pages:
+                r = http.get(url)
+                assert r.status_code == 200, (url, r.status_code, r.text[:300])
+                med, worst, _ = timed(lambda u=url: http.get(u), repeat)
+                print(f"airflow   {label:<36} median {med * 1000:8.1f} ms  max {worst * 1000:7.1f} ms"
+                      f"  [target {target} ms]")
 
 
 if __name__ == "__main__":

@@ -7,14 +7,9 @@ UI) and tests/artifacts/dashboard_agency.png (an agency page).
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+import airflow_server
 import httpx
 import pytest
 from test_reports import SECRET, build_programme
@@ -32,12 +27,6 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (apt-get install chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
@@ -46,60 +35,28 @@ def api_server(tmp_path_factory):
     engine = make_engine(db_url)
     build_programme(engine)
     engine.dispose()
-    pw_file = tmp / "passwords.json"
-    pw_file.write_text(json.dumps({USER: PASSWORD}))
-    (tmp / "dags").mkdir()
-    port = _free_port()
-    env = dict(
-        os.environ,
-        AIRFLOW_HOME=str(tmp / "airflow"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(tmp / "dags"),
-        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__AUTH_MANAGER=(
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"),
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{USER}:viewer",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(pw_file),
-        AIRFLOW__API_AUTH__JWT_SECRET="sohoa-browser-test-" + "k" * 64,
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp / 'airflow.db'}",
-        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
-        SOHOA_DB_URL=db_url,
-        SOHOA_HOME=str(tmp / "home"),
-        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-    )
-    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
-                   capture_output=True)
-    log = open(tmp / "api-server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", "1"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("api-server did not start:\n"
-                                   + (tmp / "api-server.log").read_text()[-3000:])
-            time.sleep(0.5)
+    with airflow_server.api_server(tmp, db_url, {USER: PASSWORD}) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_unauthenticated_request_gets_401(api_server):
     assert httpx.get(f"{api_server}/sohoa/api/progress").status_code == 401
     assert httpx.get(f"{api_server}/sohoa/").status_code == 401
+
+
+def test_token_from_login_reads_the_json(api_server):
+    """What a script (or the benchmark) does: a token from the login endpoint, then the JSON."""
+    tok = airflow_server.token(api_server, USER, PASSWORD)
+    r = httpx.get(f"{api_server}/sohoa/api/progress?as_of=2025-09-17",
+                  headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 200
+    body = r.json()
+    assert sorted(a["code"] for a in body["agencies"]) == ["G01", "G02", "G03", "G04", "G05"]
+    assert body["programme"]["files"]["inventoried"] == 18
+    # a token with a broken signature is refused (Airflow answers 403 for an invalid JWT)
+    forged = httpx.get(f"{api_server}/sohoa/api/progress",
+                       headers={"Authorization": "Bearer " + tok[:-4] + "AAAA"})
+    assert forged.status_code in (401, 403) and "agencies" not in forged.text
 
 
 def test_manager_sees_the_dashboard(api_server):

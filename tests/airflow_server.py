@@ -1,0 +1,85 @@
+"""Start a real `airflow api-server` with the sohoa plugin and SimpleAuthManager, for the
+browser test and for benchmarks/bench_report.py --airflow (one way to do it, not two)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewer",
+               startup_timeout: float = 90):
+    """Yield the server's base URL; the project database is ``db_url``, the users log in
+    with the passwords given. Airflow's own metadata DB is a SQLite file under ``tmp``."""
+    pw_file = tmp / "passwords.json"
+    pw_file.write_text(json.dumps(users))
+    (tmp / "dags").mkdir(exist_ok=True)
+    port = free_port()
+    env = dict(
+        os.environ,
+        AIRFLOW_HOME=str(tmp / "airflow"),
+        AIRFLOW__CORE__DAGS_FOLDER=str(tmp / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__AUTH_MANAGER=(
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(f"{u}:{role}" for u in users),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(pw_file),
+        AIRFLOW__API_AUTH__JWT_SECRET="sohoa-api-server-" + "k" * 64,
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp / 'airflow.db'}",
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
+        SOHOA_DB_URL=db_url,
+        SOHOA_HOME=str(tmp / "home"),
+        PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    )
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
+                   capture_output=True)
+    log_path = tmp / "api-server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host",
+                                 "127.0.0.1", "--port", str(port), "--workers", "1"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + startup_timeout
+            while True:
+                try:
+                    if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("api-server did not start:\n" + log_path.read_text()[-3000:])
+                time.sleep(0.5)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def token(base: str, user: str, password: str) -> str:
+    """A JWT from SimpleAuthManager's token endpoint (what the login form gets)."""
+    r = httpx.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=30)
+    r.raise_for_status()
+    return r.json()["access_token"]
