@@ -144,7 +144,8 @@ def through_airflow(pages, repeat: int) -> None:
 
     db_url = scale_url()
     with tempfile.TemporaryDirectory() as tmp, \
-            airflow_server.api_server(Path(tmp), db_url, {"quanly": "bench-pw"}) as base:
+            airflow_server.api_server(Path(tmp), db_url, {"quanly": "bench-pw"}) as server:
+        base = server.url
         headers = {"Authorization": f"Bearer {airflow_server.token(base, 'quanly', 'bench-pw')}"}
         with httpx.Client(base_url=f"{base}/sohoa", headers=headers, timeout=60) as http:
             for label, url, target in pages:

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,19 +24,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]  # the environment the server runs with (for `airflow dags test` etc.)
+
+    def airflow(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """Run an `airflow` command against the same metadata and project databases."""
+        return subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+
+
 @contextlib.contextmanager
 def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewer",
-               startup_timeout: float = 90):
-    """Yield the server's base URL; the project database is ``db_url``, the users log in
-    with the passwords given. Airflow's own metadata DB is a SQLite file under ``tmp``."""
+               dags_folder: Path | None = None, startup_timeout: float = 90):
+    """Yield a Server; the project database is ``db_url``, the users log in with the
+    passwords given. Airflow's own metadata DB is a SQLite file under ``tmp``; DAGs come
+    from ``dags_folder`` (none by default)."""
     pw_file = tmp / "passwords.json"
     pw_file.write_text(json.dumps(users))
-    (tmp / "dags").mkdir(exist_ok=True)
+    if dags_folder is None:
+        dags_folder = tmp / "dags"
+        dags_folder.mkdir(exist_ok=True)
     port = free_port()
+    # Only this server's settings: none inherited from a developer's shell (scripts/env.sh).
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("SOHOA_", "AIRFLOW__", "AIRFLOW_HOME"))}
     env = dict(
-        os.environ,
+        inherited,
         AIRFLOW_HOME=str(tmp / "airflow"),
-        AIRFLOW__CORE__DAGS_FOLDER=str(tmp / "dags"),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder),
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__AUTH_MANAGER=(
@@ -69,7 +87,7 @@ def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewe
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("api-server did not start:\n" + log_path.read_text()[-3000:])
                 time.sleep(0.5)
-            yield base
+            yield Server(base, env)
         finally:
             proc.terminate()
             try:

@@ -35,8 +35,8 @@ def api_server(tmp_path_factory):
     engine = make_engine(db_url)
     build_programme(engine)
     engine.dispose()
-    with airflow_server.api_server(tmp, db_url, {USER: PASSWORD}) as base:
-        yield base
+    with airflow_server.api_server(tmp, db_url, {USER: PASSWORD}) as server:
+        yield server.url
 
 
 def test_unauthenticated_request_gets_401(api_server):
