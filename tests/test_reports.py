@@ -388,6 +388,10 @@ def test_build_weekly_report(engine, programme):
                     "Trang chờ quét lại", LATE, RESCAN):
         assert heading in page
     assert "<svg" in page and "<script" not in page
+    # a burn-up and a weekly chart for the programme, every roll-up unit and every agency
+    burnups = page.count('aria-label="Lũy kế so với kế hoạch"')
+    assert burnups == 1 + len(n["rollup"]) + len(n["agencies"])
+    assert page.count('aria-label="Số hồ sơ theo tuần"') == 1 + len(n["agencies"])
     assert SECRET not in page
     assert PUBLIC_RESCAN_TITLE in page and "G02.2019.01.07" in page
 

@@ -959,6 +959,10 @@ def render_html(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = 
         "prog_burnup": Markup(svg_burnup(prog, numbers["as_of"])),
         "agency_funnel": {a["code"]: Markup(svg_funnel(a["files"], width=480))
                           for a in numbers["agencies"]},
+        "agency_burnup": {a["code"]: Markup(svg_burnup(a, numbers["as_of"], width=480, height=200))
+                          for a in numbers["agencies"]},
+        "agency_weekly": {a["code"]: Markup(svg_weekly_bars(a["weekly"], width=480, height=170))
+                          for a in numbers["agencies"]},
         "rollup_burnup": {r["code"]: Markup(svg_burnup(r, numbers["as_of"], width=480, height=200))
                           for r in numbers["rollup"]},
     }
