@@ -7,6 +7,9 @@ each file through the arrangement steps — phân loại → lập hồ sơ, mã
 default, `SOHOA_FILE_CODE_STYLE=2019` for TT 02/2019), thời hạn bảo quản, chế độ sử dụng →
 phiếu tin → kiểm tra → đóng hộp — one event per step, and marks files arranged. A file
 that fails the check stays with its reasons. A file keeps its code on reruns.
+Slips that cannot be used come back to the archivists as an Excel list (row, column,
+value, problem, how to fix) under `record-slips/errors/` in the object store; the run's
+XCom `record_slip_error_reports` names it.
 
 Runs when `sohoa_inventoried` is announced; trigger with **agency** / **file** to rerun.
 Announces `sohoa_arranged`.

@@ -183,3 +183,50 @@ def test_tt02_2019_codes_stay_unique_when_notations_share_a_token(engine, monkey
         codes = sorted(f.file_code for f in s.scalars(select(File)))
         assert codes == ["G03.2019.01.01VP", "G03.2019.01.01VP-2"]
         assert all(parse_file_code_2019(c)["agency_code"] == "G03" for c in codes)
+
+
+def test_unusable_record_slips_come_back_as_an_excel_list(engine, db_url, tmp_path, monkeypatch):
+    """The archivists get an Excel list of the slips that could not be used (row, column,
+    value, problem, fix); the good slips are imported; a rerun neither duplicates it nor
+    records it again."""
+    import io
+
+    import openpyxl
+
+    from sohoa import pipeline
+    from sohoa.errors_xlsx import SHEET_SLIP_ERRORS, write_slip_error_workbook
+    from sohoa.storage import LocalStorage
+
+    monkeypatch.setenv("SOHOA_DB_URL", db_url)
+    monkeypatch.setenv("SOHOA_STORAGE", "local")
+    monkeypatch.setenv("SOHOA_STORAGE_ROOT", str(tmp_path / "obj"))
+    monkeypatch.setenv("SOHOA_SLIPS_DIR", str(tmp_path / "phieu_tin"))
+    _files(engine, n=3)
+    (tmp_path / "phieu_tin").mkdir()
+    (tmp_path / "phieu_tin" / "phiếu tin đợt 1.xlsx").write_bytes(_slip_sheet([
+        ["G01", "02", "PT-02", "Trần Thị Lan", "05/09/2025", "20 năm", 14, "hội nghị", "Bình thường"],
+        ["G01", "77", "PT-77", "Trần Thị Lan", "05/09/2025", "20 năm", 1, "", ""],
+        ["G01", "03", "PT-03", "Trần Thị Lan", "05/09/2025", "Mãi mãi", "mười bốn", "", ""],
+    ]))
+    out = pipeline.run_arrangement()
+    assert out["record_slips"] == 1
+    [key] = out["record_slip_error_reports"]
+    assert key.startswith("record-slips/errors/phieu_tin_dot_1_") and key.endswith("_loi.xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(LocalStorage(tmp_path / "obj").get_bytes(key)))
+    ws = wb[SHEET_SLIP_ERRORS]
+    assert "Tổng số dòng: 3; đã nhập: 1; có lỗi: 2" in ws["A3"].value
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=5)]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (4, "Hồ sơ", "G01/77"), (5, "Thời hạn bảo quản", "Mãi mãi"), (5, "Tổng số văn bản", "mười bốn")]
+    assert all(r[3] and r[4] for r in rows)  # a problem and a fix on every line
+    # a value that looks like a formula is written back as text
+    wb2 = openpyxl.load_workbook(io.BytesIO(write_slip_error_workbook(
+        "a.xlsx", "0" * 64, 1, [{"row": 2, "field": "Từ khóa", "value": "=1+1", "problem": "x"}])))
+    cell = wb2[SHEET_SLIP_ERRORS].cell(row=5, column=3)
+    assert (cell.value, cell.data_type) == ("=1+1", "s")
+    with session_scope(engine) as s:
+        n = len(s.scalars(select(Event).where(Event.entity == "record_slips")).all())
+    again = pipeline.run_arrangement()
+    assert again["record_slip_error_reports"] == [key]
+    with session_scope(engine) as s:
+        assert len(s.scalars(select(Event).where(Event.entity == "record_slips")).all()) == n == 1

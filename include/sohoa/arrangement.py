@@ -215,9 +215,10 @@ def import_record_slips(session: Session, data: bytes, filename: str, *,
 
     header, rows = read_sheet_records(data, filename, SLIP_HEADERS)
     if header is None:
-        return {"slips": 0, "updated": 0, "errors": [
+        return {"rows": 0, "slips": 0, "updated": 0, "errors": [
             {"row": 0, "problem": "Không tìm thấy dòng tiêu đề cột của phiếu tin "
-                                  "(cần «Mã cơ quan», «Số và ký hiệu hồ sơ» hoặc «Mã hồ sơ»)."}]}
+                                  "(cần «Mã cơ quan», «Số và ký hiệu hồ sơ» hoặc «Mã hồ sơ»).",
+             "fix": "Giữ nguyên dòng tiêu đề cột của mẫu phiếu tin."}]}
     agencies = {a.code: a.id for a in session.scalars(select(Agency))}
     created = updated = 0
     errors = []
@@ -230,13 +231,17 @@ def import_record_slips(session: Session, data: bytes, filename: str, *,
             f = aid and session.scalar(select(File).where(File.agency_id == aid,
                                                           File.notation == rec["notation"]))
         if not f:
-            errors.append({"row": rn, "problem": "Không tìm thấy hồ sơ của phiếu tin "
-                           f"({rec.get('file_code') or rec.get('agency', '')}/"
-                           f"{rec.get('notation', '')})."})
+            ref = rec.get("file_code") or f"{rec.get('agency', '')}/{rec.get('notation', '')}"
+            errors.append({"row": rn, "field": "Hồ sơ", "value": ref,
+                           "problem": f"Không tìm thấy hồ sơ của phiếu tin ({ref}).",
+                           "fix": "Ghi đúng mã hồ sơ, hoặc mã cơ quan và số, ký hiệu hồ sơ "
+                                  "như trong danh mục đã nộp."})
             continue
         values, bad = _slip_values(rec)
         if bad:
-            errors.append({"row": rn, "problem": "; ".join(bad)})
+            errors += [{"row": rn, "field": label, "value": str(v), "problem": problem,
+                        "fix": "Sửa ô này trên phiếu tin rồi gửi lại tệp; các phiếu khác "
+                               "đã được nhập."} for label, v, problem in bad]
             continue
         slip = session.scalar(select(RecordSlip).where(RecordSlip.file_id == f.id))
         meta = {"slip_no": rec.get("slip_no") or None, "archivist": rec.get("archivist") or None,
@@ -267,11 +272,21 @@ def import_record_slips(session: Session, data: bytes, filename: str, *,
             events.set_status(session, f, "arrangement_step", "slip_entered", phase="arrangement",
                               action="step_slip_entered", details={"slip_no": slip.slip_no})
     session.flush()
-    return {"slips": created, "updated": updated, "errors": errors}
+    return {"rows": len(rows), "slips": created, "updated": updated, "errors": errors}
 
 
-def _slip_values(rec: dict) -> tuple[dict, list[str]]:
-    values, bad = {}, []
+SLIP_FIELD_LABELS = {
+    "title": "Tiêu đề hồ sơ", "retention_code": "Thời hạn bảo quản",
+    "access_mode": "Chế độ sử dụng", "total_docs": "Tổng số văn bản", "sheet_count": "Số lượng tờ",
+    "page_count": "Số lượng trang", "infor_sign": "Ký hiệu thông tin", "keyword": "Từ khóa",
+    "physical_format": "Tình trạng vật lý", "description": "Chú giải",
+}
+
+
+def _slip_values(rec: dict) -> tuple[dict, list[tuple[str, object, str]]]:
+    """The slip's file values, and its bad cells as (column label, value, problem)."""
+    values: dict = {}
+    problems: list[tuple[str, object, str]] = []
     for k in SLIP_TO_FILE:
         v = rec.get(k)
         if v in (None, ""):
@@ -279,25 +294,25 @@ def _slip_values(rec: dict) -> tuple[dict, list[str]]:
         if k == "retention_code":
             code = F.parse_retention(v)
             if code is None:
-                bad.append(f"Thời hạn bảo quản «{v}» không hợp lệ")
+                problems.append((k, v, f"Thời hạn bảo quản «{v}» không hợp lệ"))
             values[k] = code
         elif k == "access_mode":
             mode = F.parse_access_mode(v)
             if mode is None:
-                bad.append(f"Chế độ sử dụng «{v}» không hợp lệ (Công khai, Hạn chế, Mật)")
+                problems.append((k, v, f"Chế độ sử dụng «{v}» không hợp lệ (Công khai, Hạn chế, Mật)"))
             values[k] = mode
         elif k in _INT_FIELDS:
             try:
                 values[k] = int(str(v).replace(".", "").split()[0])
             except (ValueError, IndexError):
-                bad.append(f"«{v}» không phải số")
+                problems.append((k, v, f"«{v}» không phải số"))
         else:
             spec = {"title": F.MAX_TITLE, "infor_sign": 30, "keyword": 100,
                     "physical_format": 50, "description": 2000}[k]
             if len(v) > spec:
-                bad.append(f"{k}: dài {len(v)} ký tự, tối đa {spec}")
+                problems.append((k, v, f"Dài {len(v)} ký tự, tối đa {spec}"))
             values[k] = v
-    return values, bad
+    return values, [(SLIP_FIELD_LABELS[k], v, p) for k, v, p in problems]
 
 
 def _slip_date(v):

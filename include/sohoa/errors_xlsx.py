@@ -49,28 +49,16 @@ def summary_counts(parsed: ParsedList) -> tuple[int, int, int]:
     return total, valid, total - valid
 
 
-def write_error_workbook(agency_name: str, filename: str, parsed: ParsedList) -> bytes:
-    total, valid, bad = summary_counts(parsed)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET_ERRORS
+def _error_sheet(ws, title: str, file_line: str, summary: str,
+                 rows: list[tuple], empty: str) -> None:
+    """Title, file line, summary, then the table Dòng | Trường | Giá trị | Lỗi | Cách sửa,
+    set up for printing (A4 landscape, one page wide, header on every page, filter)."""
     bold = Font(bold=True)
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap = Alignment(wrap_text=True, vertical="top")
-
-    _put(ws, 1, 1, f"DANH SÁCH LỖI DANH MỤC HỒ SƠ — {agency_name}", as_text=True).font = Font(
-        bold=True, size=14
-    )
-    note = ""
-    if parsed.conversion:  # say so: the clerk should switch to a Unicode font
-        note = (f"  — đã chuyển {parsed.conversion['cells']} ô từ phông "
-                f"{parsed.conversion['label']} sang Unicode; lần sau xin gõ bằng phông Unicode")
-    _put(ws, 2, 1, f"Tệp: {filename}  (SHA-256: {parsed.sha256[:16]}…){note}", as_text=True)
-    summary = (
-        f"Tổng số dòng: {total}; hợp lệ: {valid}; có lỗi: {bad}; "
-        f"số lỗi: {len(parsed.errors)}; dòng bỏ qua: {len(parsed.skipped)}"
-    )
+    _put(ws, 1, 1, title, as_text=True).font = Font(bold=True, size=14)
+    _put(ws, 2, 1, file_line, as_text=True)
     _put(ws, 3, 1, summary, as_text=True).font = bold
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     for col, (name, width) in enumerate(zip(HEADERS, WIDTHS), 1):
@@ -80,18 +68,15 @@ def write_error_workbook(agency_name: str, filename: str, parsed: ParsedList) ->
         cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.column_dimensions[get_column_letter(col)].width = width
-
     r = HEADER_ROW
-    for e in sorted(parsed.errors, key=lambda e: (e.row_number, e.field)):
+    for values in rows:
         r += 1
-        values = (e.row_number or "", e.field, e.value, e.problem, e.fix)
         for col, v in enumerate(values, 1):
             cell = _put(ws, r, col, v, as_text=col > 1)
             cell.alignment = wrap
             cell.border = border
-    if not parsed.errors:
-        _put(ws, HEADER_ROW + 1, 1, "Không có lỗi: tất cả các dòng đều hợp lệ.", as_text=True)
-
+    if not rows:
+        _put(ws, HEADER_ROW + 1, 1, empty, as_text=True)
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.page_setup.orientation = "landscape"
@@ -100,6 +85,27 @@ def write_error_workbook(agency_name: str, filename: str, parsed: ParsedList) ->
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{max(r, HEADER_ROW + 1)}"
+
+
+def write_error_workbook(agency_name: str, filename: str, parsed: ParsedList) -> bytes:
+    total, valid, bad = summary_counts(parsed)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_ERRORS
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    note = ""
+    if parsed.conversion:  # say so: the clerk should switch to a Unicode font
+        note = (f"  — đã chuyển {parsed.conversion['cells']} ô từ phông "
+                f"{parsed.conversion['label']} sang Unicode; lần sau xin gõ bằng phông Unicode")
+    _error_sheet(
+        ws, f"DANH SÁCH LỖI DANH MỤC HỒ SƠ — {agency_name}",
+        f"Tệp: {filename}  (SHA-256: {parsed.sha256[:16]}…){note}",
+        f"Tổng số dòng: {total}; hợp lệ: {valid}; có lỗi: {bad}; "
+        f"số lỗi: {len(parsed.errors)}; dòng bỏ qua: {len(parsed.skipped)}",
+        [(e.row_number or "", e.field, e.value, e.problem, e.fix)
+         for e in sorted(parsed.errors, key=lambda e: (e.row_number, e.field))],
+        "Không có lỗi: tất cả các dòng đều hợp lệ.")
 
     sk = wb.create_sheet(SHEET_SKIPPED)
     for col, (name, width) in enumerate((("Dòng", 8), ("Lý do bỏ qua", 100)), 1):
@@ -115,6 +121,29 @@ def write_error_workbook(agency_name: str, filename: str, parsed: ParsedList) ->
     sk.page_setup.fitToHeight = 0
     sk.sheet_properties.pageSetUpPr.fitToPage = True
 
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+SHEET_SLIP_ERRORS = "Lỗi phiếu tin"
+
+
+def write_slip_error_workbook(filename: str, sha256: str, total_rows: int,
+                              errors: list[dict]) -> bytes:
+    """The archivists' record-slip sheet (phiếu tin) came back with rows that could not be
+    used: one line per row, with what to do. ``errors``: {row, field, value, problem, fix}."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_SLIP_ERRORS
+    bad_rows = len({e["row"] for e in errors})
+    _error_sheet(
+        ws, "DANH SÁCH PHIẾU TIN CHƯA NHẬP ĐƯỢC",
+        f"Tệp: {filename}  (SHA-256: {sha256[:16]}…)",
+        f"Tổng số dòng: {total_rows}; đã nhập: {max(total_rows - bad_rows, 0)}; có lỗi: {bad_rows}",
+        [(e["row"] or "", e.get("field") or "", e.get("value") or "", e["problem"], e.get("fix") or "")
+         for e in sorted(errors, key=lambda e: (e["row"], e.get("field") or ""))],
+        "Không có lỗi: tất cả phiếu tin đã được nhập.")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -73,7 +73,7 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
     settings = get_settings()
     with session_scope() as s:
         h = arrangement.handover(s, agency=agency, file_ref=file_ref)
-    slips = {"slips": 0, "updated": 0, "errors": []}
+    slips = {"slips": 0, "updated": 0, "errors": [], "error_reports": []}
     slip_dir = settings.slips_dir
     for path in sorted(slip_dir.glob("*")) if slip_dir and slip_dir.is_dir() else []:
         if path.suffix.lower() in intake.LIST_SUFFIXES and not path.name.startswith("~$"):
@@ -83,13 +83,42 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
             slips["slips"] += got["slips"]
             slips["updated"] += got["updated"]
             slips["errors"] += [{"sheet": path.name, **e} for e in got["errors"]]
+            if got["errors"]:
+                slips["error_reports"].append(_slip_error_report(path, got))
     with session_scope() as s:
         a = arrangement.arrange(s, agency=agency, file_ref=file_ref)
     return {"handed_over": h["files"], "boxes": h["boxes"], "discrepancies": h["discrepancies"],
             "arranged": a["arranged"], "codes_assigned": a["codes_assigned"],
             "check_failed": len(a["check_failed"]), "record_slips": slips["slips"] + slips["updated"],
             "record_slip_errors": slips["errors"][:50],
+            "record_slip_error_reports": slips["error_reports"],
             "changed": bool(h["files"] or a["arranged"] or slips["slips"] or slips["updated"])}
+
+
+def _slip_error_report(path, got: dict) -> str:
+    """The archivists' Excel list of slips that could not be used, stored once per
+    version of their sheet (same sheet, same key: a rerun rewrites it, no duplicate)."""
+    import hashlib
+
+    from sohoa.errors_xlsx import write_slip_error_workbook
+    from sohoa.naming import safe_name
+
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    key = f"record-slips/errors/{safe_name(path.stem)}_{sha[:8]}_loi.xlsx"
+    storage = get_storage()
+    if not storage.exists(key):
+        storage.put_bytes(key, write_slip_error_workbook(path.name, sha, got["rows"], got["errors"]),
+                          content_type="application/vnd.openxmlformats-officedocument."
+                                       "spreadsheetml.sheet")
+        with session_scope() as s:
+            events.record(s, entity="record_slips", entity_id=None, phase="arrangement",
+                          action="rejected_rows", after={"error_report_key": key},
+                          details={"sheet": path.name, "sha256": sha, "rows": got["rows"],
+                                   "errors": len(got["errors"])})
+    log.warning("record slips %s: %d rows could not be used; list for the archivists: %s",
+                path.name, len({e["row"] for e in got["errors"]}), key)
+    return key
 
 
 def run_scan_qc(agency: str | None = None, file_ref: str | None = None) -> dict:
