@@ -96,6 +96,20 @@ def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewe
                 proc.kill()
 
 
+def programme_db(tmp: Path) -> str:
+    """A SQLite project database under ``tmp`` holding the report tests' small programme."""
+    from test_reports import build_programme
+
+    from sohoa.db.session import make_engine, migrate
+
+    db_url = f"sqlite:///{tmp / 'sohoa.db'}"
+    migrate(db_url)
+    engine = make_engine(db_url)
+    build_programme(engine)
+    engine.dispose()
+    return db_url
+
+
 def token(base: str, user: str, password: str) -> str:
     """A JWT from SimpleAuthManager's token endpoint (what the login form gets)."""
     r = httpx.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=30)

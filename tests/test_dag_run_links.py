@@ -15,9 +15,6 @@ from pathlib import Path
 import airflow_server
 import httpx
 import pytest
-from test_reports import build_programme
-
-from sohoa.db.session import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "vanhanh", "Matkhau-VH-2025"
@@ -30,11 +27,7 @@ LIST = ("STT,Hộp số,Số và ký hiệu hồ sơ,Tiêu đề hồ sơ,Thời
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dagruns")
-    db_url = f"sqlite:///{tmp / 'sohoa.db'}"
-    migrate(db_url)
-    engine = make_engine(db_url)
-    build_programme(engine)
-    engine.dispose()
+    db_url = airflow_server.programme_db(tmp)
     with airflow_server.api_server(tmp, db_url, {USER: PASSWORD}, dags_folder=ROOT / "dags") as server:
         intake = Path(server.env["SOHOA_HOME"]) / "intake" / "G01"
         intake.mkdir(parents=True)

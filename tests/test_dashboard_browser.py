@@ -12,9 +12,7 @@ from pathlib import Path
 import airflow_server
 import httpx
 import pytest
-from test_reports import SECRET, build_programme
-
-from sohoa.db.session import make_engine, migrate
+from test_reports import SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -30,11 +28,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
-    db_url = f"sqlite:///{tmp / 'sohoa.db'}"
-    migrate(db_url)
-    engine = make_engine(db_url)
-    build_programme(engine)
-    engine.dispose()
+    db_url = airflow_server.programme_db(tmp)
     with airflow_server.api_server(tmp, db_url, {USER: PASSWORD}) as server:
         yield server.url
 
