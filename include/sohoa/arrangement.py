@@ -275,11 +275,13 @@ def import_record_slips(session: Session, data: bytes, filename: str, *,
     return {"rows": len(rows), "slips": created, "updated": updated, "errors": errors}
 
 
-SLIP_FIELD_LABELS = {
-    "title": "Tiêu đề hồ sơ", "retention_code": "Thời hạn bảo quản",
-    "access_mode": "Chế độ sử dụng", "total_docs": "Tổng số văn bản", "sheet_count": "Số lượng tờ",
-    "page_count": "Số lượng trang", "infor_sign": "Ký hiệu thông tin", "keyword": "Từ khóa",
-    "physical_format": "Tình trạng vật lý", "description": "Chú giải",
+# Slip field → its TT 02/2019 field (fields.FILE_FIELDS): the column label shown to the
+# archivists and the maximum length both come from there.
+_SLIP_FIELD_TAGS = {
+    "title": "Title", "retention_code": "Maintenance", "access_mode": "Rights",
+    "total_docs": "TotalDoc", "sheet_count": "SheetTotal", "page_count": "PageTotal",
+    "infor_sign": "InforSign", "keyword": "Keyword", "physical_format": "Format",
+    "description": "Description",
 }
 
 
@@ -307,12 +309,12 @@ def _slip_values(rec: dict) -> tuple[dict, list[tuple[str, object, str]]]:
             except (ValueError, IndexError):
                 problems.append((k, v, f"«{v}» không phải số"))
         else:
-            spec = {"title": F.MAX_TITLE, "infor_sign": 30, "keyword": 100,
-                    "physical_format": 50, "description": 2000}[k]
+            spec = F.FILE_FIELD_BY_TAG[_SLIP_FIELD_TAGS[k]].max_length
             if len(v) > spec:
                 problems.append((k, v, f"Dài {len(v)} ký tự, tối đa {spec}"))
             values[k] = v
-    return values, [(SLIP_FIELD_LABELS[k], v, p) for k, v, p in problems]
+    return values, [(F.FILE_FIELD_BY_TAG[_SLIP_FIELD_TAGS[k]].name_vi, v, p)
+                    for k, v, p in problems]
 
 
 def _slip_date(v):
