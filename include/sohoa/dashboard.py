@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sohoa import counters, reports
 from sohoa.db.models import Agency, Event, InventoryRowError, InventorySubmission, ReportRun
 from sohoa.db.session import get_engine, session_scope
+from sohoa.storage import XLSX_CONTENT_TYPE
 
 PHASE_DAGS = {  # the phase DAG that moves files into each status
     "inventoried": "inventory_intake", "handed_over": "arrangement", "arranged": "arrangement",
@@ -268,8 +269,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
         except Exception:  # noqa: BLE001 - a missing object is a 404 for the clerk
             raise HTTPException(404, "Tệp lỗi không còn trong kho lưu trữ") from None
         name = sub.error_report_key.rsplit("/", 1)[-1]
-        return Response(data, media_type="application/vnd.openxmlformats-officedocument."
-                        "spreadsheetml.sheet",
+        return Response(data, media_type=XLSX_CONTENT_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     # ---------------------------------------------------------------- weekly reports
@@ -300,8 +300,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
             raise HTTPException(404, "Báo cáo không còn trong kho lưu trữ") from None
         if kind == "html":
             return HTMLResponse(data.decode("utf-8"))
-        return Response(data, media_type="application/vnd.openxmlformats-officedocument."
-                        "spreadsheetml.sheet", headers={
+        return Response(data, media_type=XLSX_CONTENT_TYPE, headers={
                             "Content-Disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"'})
 
     @app.get("/reports/{run_id}.html")

@@ -77,14 +77,14 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
     slip_dir = settings.slips_dir
     for path in sorted(slip_dir.glob("*")) if slip_dir and slip_dir.is_dir() else []:
         if path.suffix.lower() in intake.LIST_SUFFIXES and not path.name.startswith("~$"):
+            data = path.read_bytes()
             with session_scope() as s:  # idempotent: unchanged slips change nothing
-                got = arrangement.import_record_slips(s, path.read_bytes(), path.name,
-                                                      source_key=str(path))
+                got = arrangement.import_record_slips(s, data, path.name, source_key=str(path))
             slips["slips"] += got["slips"]
             slips["updated"] += got["updated"]
             slips["errors"] += [{"sheet": path.name, **e} for e in got["errors"]]
             if got["errors"]:
-                slips["error_reports"].append(_slip_error_report(path, got))
+                slips["error_reports"].append(_slip_error_report(path, data, got))
     with session_scope() as s:
         a = arrangement.arrange(s, agency=agency, file_ref=file_ref)
     return {"handed_over": h["files"], "boxes": h["boxes"], "discrepancies": h["discrepancies"],
@@ -95,22 +95,19 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
             "changed": bool(h["files"] or a["arranged"] or slips["slips"] or slips["updated"])}
 
 
-def _slip_error_report(path, got: dict) -> str:
+def _slip_error_report(path, data: bytes, got: dict) -> str:
     """The archivists' Excel list of slips that could not be used, stored once per
-    version of their sheet (same sheet, same key: a rerun rewrites it, no duplicate)."""
-    import hashlib
-
+    version of their sheet (``data``: its bytes; same version, same key, no duplicate)."""
     from sohoa.errors_xlsx import write_slip_error_workbook
     from sohoa.naming import safe_name
+    from sohoa.storage import XLSX_CONTENT_TYPE, sha256_bytes
 
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
+    sha = sha256_bytes(data)
     key = f"record-slips/errors/{safe_name(path.stem)}_{sha[:8]}_loi.xlsx"
     storage = get_storage()
     if not storage.exists(key):
         storage.put_bytes(key, write_slip_error_workbook(path.name, sha, got["rows"], got["errors"]),
-                          content_type="application/vnd.openxmlformats-officedocument."
-                                       "spreadsheetml.sheet")
+                          content_type=XLSX_CONTENT_TYPE)
         with session_scope() as s:
             events.record(s, entity="record_slips", entity_id=None, phase="arrangement",
                           action="rejected_rows", after={"error_report_key": key},

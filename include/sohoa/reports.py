@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from sohoa import counters, events
 from sohoa.agencies import current_successors
+from sohoa.storage import XLSX_CONTENT_TYPE
 from sohoa.db.models import (
     FILE_STATUSES,
     Agency,
@@ -744,10 +745,6 @@ def render_xlsx(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = 
     return buf.getvalue()
 
 
-_PLAN_FORMATS = {"Hạn hoàn thành": "dd/mm/yyyy", "Dự báo hoàn thành": "dd/mm/yyyy",
-                 "Tỷ lệ hoàn thành kế hoạch (%)": "0.0", "Bình quân tích hợp/tuần (4 tuần)": "0.0"}
-
-
 def _agency_sheet(x: _Xlsx, numbers, a, rescans) -> None:
     ws = x.sheet(a["code"])
     ws.write_string(0, 0, f"{a['code']} — {a['name']}", x.fmt("title"))
@@ -770,17 +767,17 @@ def _agency_sheet(x: _Xlsx, numbers, a, rescans) -> None:
     row = _table(x, ws, row + 1, kv, reasons, risk_key=False) + 1
     ws.write_string(row, 0, "Kế hoạch và dự báo", section)
     plan = a["plan"]
-    plan_rows = [
-        ("Chỉ tiêu hồ sơ", plan["target_files"]),
-        ("Chỉ tiêu trang", plan["target_pages"]),
-        ("Hạn hoàn thành", plan["deadline"]),
-        ("Tỷ lệ hoàn thành kế hoạch (%)", plan["pct_of_plan"]),
-        ("Bình quân tích hợp/tuần (4 tuần)", a["throughput_per_week"]),
-        ("Dự báo hoàn thành", a["forecast_date"] or "Chưa đủ số liệu"),
-        ("Cảnh báo", "; ".join(a["risk_reasons"]) or "Không"),
+    plan_rows = [  # (label, value, number format)
+        ("Chỉ tiêu hồ sơ", plan["target_files"], "#,##0"),
+        ("Chỉ tiêu trang", plan["target_pages"], "#,##0"),
+        ("Hạn hoàn thành", plan["deadline"], "dd/mm/yyyy"),
+        ("Tỷ lệ hoàn thành kế hoạch (%)", plan["pct_of_plan"], "0.0"),
+        ("Bình quân tích hợp/tuần (4 tuần)", a["throughput_per_week"], "0.0"),
+        ("Dự báo hoàn thành", a["forecast_date"] or "Chưa đủ số liệu", "dd/mm/yyyy"),
+        ("Cảnh báo", "; ".join(a["risk_reasons"]) or "Không", "#,##0"),
     ]
     kv_plan = [("Nội dung", lambda r: r[0], None, 34),
-               ("Giá trị", lambda r: r[1], lambda r: _PLAN_FORMATS.get(r[0], "#,##0"), 16)]
+               ("Giá trị", lambda r: r[1], lambda r: r[2], 16)]
     row = _table(x, ws, row + 1, kv_plan, plan_rows, risk_key=False) + 1
     ws.write_string(row, 0, "Hồ sơ đạt từng khâu theo tuần", section)
     wcols = [("Tuần", lambda r: r["week"], None, 34),
@@ -995,7 +992,7 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
     xlsx_key, html_key = report_keys(as_of)
     xlsx_sha = storage.put_bytes(
         xlsx_key, render_xlsx(numbers, rescans),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_CONTENT_TYPE,
     )
     html_sha = storage.put_bytes(
         html_key, render_html(numbers, rescans).encode("utf-8"),

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sohoa.config import Settings
 
 __all__ = [
+    "XLSX_CONTENT_TYPE",
     "ChecksumMismatch",
     "copy_object",
     "LocalStorage",
@@ -91,6 +92,9 @@ class ObjectInfo:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def sha256_bytes(data: bytes) -> str:
