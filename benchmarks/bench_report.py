@@ -126,15 +126,20 @@ def main() -> None:
         (f"agency     /agency/{succ} (successor)", f"/agency/{succ}?as_of={day}", 300),
         (f"JSON       /api/agency/{big}", f"/api/agency/{big}?as_of={day}", 300),
     ]
-    for label, url, target in pages:
-        r = client.get(url)
-        assert r.status_code == 200, (url, r.status_code, r.text[:300])
-        med, worst, _ = timed(lambda u=url: client.get(u), args.repeat)
-        print(f"dashboard {label:<36} median {med * 1000:8.1f} ms  p95 {worst * 1000:7.1f} ms"
-              f"  [target {target} ms]  {len(r.content) / 1e3:.0f} kB")
+    time_pages("dashboard", client.get, pages, args.repeat)
     if args.airflow:
         through_airflow(pages, args.repeat)
     print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+def time_pages(where: str, get, pages, repeat: int) -> None:
+    """Each page once to check it answers (and warm up), then ``repeat`` timed requests."""
+    for label, url, target in pages:
+        r = get(url)
+        assert r.status_code == 200, (url, r.status_code, r.text[:300])
+        med, worst, _ = timed(lambda u=url: get(u), repeat)
+        print(f"{where:<9} {label:<36} median {med * 1000:8.1f} ms  p95 {worst * 1000:7.1f} ms"
+              f"  [target {target} ms]  {len(r.content) / 1e3:.0f} kB")
 
 
 def through_airflow(pages, repeat: int) -> None:
@@ -150,12 +155,7 @@ def through_airflow(pages, repeat: int) -> None:
         base = server.url
         headers = {"Authorization": f"Bearer {airflow_server.token(base, 'quanly', 'bench-pw')}"}
         with httpx.Client(base_url=f"{base}/sohoa", headers=headers, timeout=60) as http:
-            for label, url, target in pages:
-                r = http.get(url)
-                assert r.status_code == 200, (url, r.status_code, r.text[:300])
-                med, worst, _ = timed(lambda u=url: http.get(u), repeat)
-                print(f"airflow   {label:<36} median {med * 1000:8.1f} ms  p95 {worst * 1000:7.1f} ms"
-                      f"  [target {target} ms]")
+            time_pages("airflow", http.get, pages, repeat)
 
 
 if __name__ == "__main__":

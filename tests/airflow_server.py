@@ -47,7 +47,8 @@ def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewe
         dags_folder = tmp / "dags"
         dags_folder.mkdir(exist_ok=True)
     port = free_port()
-    # Only this server's settings: none inherited from a developer's shell (scripts/env.sh).
+    # Only this server's settings: none inherited from a developer's shell (scripts/env.sh)
+    # or from the test run (AIRFLOW__CORE__UNIT_TEST_MODE).
     inherited = {k: v for k, v in os.environ.items()
                  if not k.startswith(("SOHOA_", "AIRFLOW__", "AIRFLOW_HOME"))}
     env = dict(
@@ -67,7 +68,6 @@ def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewe
         SOHOA_HOME=str(tmp / "home"),
         PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     )
-    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                    capture_output=True)
     log_path = tmp / "api-server.log"
