@@ -7,7 +7,7 @@ Target (issue 5): ≤ 10 s end to end (parse + validate + load + commit) on Post
 Baselines measured in the same process on the same bytes, so machine load cancels out:
   * floor: csv.reader over the file + COPY of bare (notation, title) rows —
     what any loader must at least do;
-  * parse only: sohoa.inventory.parse_inventory;
+  * parse only: sohoa.intake.inventory.parse_inventory;
   * --xlsx: the same parse with the reference openpyxl reader (the reader before
     python-calamine), to show what the fast reader buys.
 With --repeat N each measurement runs N times (a fresh schema per intake) and the best
@@ -33,11 +33,11 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from sohoa.db.models import Agency, File  # noqa: E402
-from sohoa.db.session import make_engine, migrate, session_scope  # noqa: E402
-from sohoa.intake import intake_list  # noqa: E402
-from sohoa.inventory import parse_inventory  # noqa: E402
-from sohoa.storage import LocalStorage  # noqa: E402
+from sohoa.core.db.models import Agency, File  # noqa: E402
+from sohoa.core.db.session import make_engine, migrate, session_scope  # noqa: E402
+from sohoa.intake.phase import intake_list  # noqa: E402
+from sohoa.intake.inventory import parse_inventory  # noqa: E402
+from sohoa.core.storage import LocalStorage  # noqa: E402
 
 PG = os.environ.get("SOHOA_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 HEADER = ["STT", "Hộp số", "Số và ký hiệu hồ sơ", "Tiêu đề hồ sơ", "Thời gian bắt đầu",
@@ -69,7 +69,7 @@ def make_csv(rows: list[list], legacy: str | None) -> bytes:
     w.writerow(HEADER)
     w.writerows(rows)
     if legacy == "tcvn3":
-        from sohoa.legacy_encodings import unicode_to_tcvn3
+        from sohoa.intake.legacy_encodings import unicode_to_tcvn3
 
         return unicode_to_tcvn3(buf.getvalue()).encode("latin-1")
     return buf.getvalue().encode("utf-8")
@@ -175,7 +175,7 @@ def main() -> None:
         if args.xlsx:  # the reference reader, as before python-calamine
             from unittest import mock
 
-            import sohoa.inventory as inv
+            import sohoa.intake.inventory as inv
             with mock.patch.object(inv, "_read_xlsx_calamine", lambda d: None):
                 ref, ref_runs = best_of(args.repeat, lambda: parse_inventory(data, name))
             assert len(ref.rows) == len(parsed.rows)

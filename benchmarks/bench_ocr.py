@@ -1,9 +1,9 @@
-"""OCR benchmark: speed, accuracy (CER) and size of sohoa.ocr against two baselines,
+"""OCR benchmark: speed, accuracy (CER) and size of sohoa.ocr.recognition against two baselines,
 on the same held-out pages in the same run.
 
     .venv/bin/python benchmarks/bench_ocr.py [--seeds 101 202 303] [--ordinary 12] [--no-ocrmypdf]
 
-Pages: realistic scans from ``sohoa.sample.generate`` (DejaVu/Liberation serif body text,
+Pages: realistic scans from ``sohoa.sample.generate.generate`` (DejaVu/Liberation serif body text,
 ND 30/2020 two-column header and signer block, tinted mottled paper, grain, optical blur,
 JPEG q85, red seals, blue signatures, 200 and 300 dpi, colour and grey) with their typed
 text as ground truth. The preparation was tuned on the demo sample (seed 7) only; the
@@ -19,7 +19,7 @@ Rows (one thread each unless said):
   PDF holding the same JPEGs at their dpi; text read back with pdftotext.
 * sohoa x1    — ``ocr_pages(workers=1)`` in-process: CPU = this process + children.
 * sohoa x2    — ``ocr_pages(workers=2)``: wall time on both cores (what a task does).
-CER after NFC + whitespace normalisation (``sohoa.ocr.cer``); KB/page = one-page PDF/A
+CER after NFC + whitespace normalisation (``sohoa.ocr.recognition.cer``); KB/page = one-page PDF/A
 part (ours) or output PDF / pages (ocrmypdf), median. CPU/page is what the 1.3× goal is
 about; with other work on the machine wall times move, so `uptime` is printed.
 """
@@ -39,8 +39,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sohoa import ocr, sample
-from sohoa.pdf import build_pdfa, check_pdf, page_with_image, pdf_text
+from sohoa.ocr import recognition as ocr
+
+from sohoa.sample import generate as sample
+from sohoa.ocr.pdf import build_pdfa, check_pdf, page_with_image, pdf_text
 
 KINDS = ("ordinary", "upside_down", "skewed")
 

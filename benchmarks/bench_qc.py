@@ -4,9 +4,9 @@ Generates its own pages (DejaVu Serif 13 pt Vietnamese text, some skewed / upsid
 down / blank), writes them as JPEG, then measures in the same process:
 
 * baseline: ``cv2.imread(path)`` of every page (plain full colour decode);
-* qc:       ``sohoa.qc.check_path(path)`` (decode + all measurements + verdict).
+* qc:       ``sohoa.scan.qc.check_path(path)`` (decode + all measurements + verdict).
 
-and, for scale, sohoa.ocr.ocr_page (tesseract, vie) on a couple of the same pages.
+and, for scale, sohoa.ocr.recognition.ocr_page (tesseract, vie) on a couple of the same pages.
 
 Usage:  .venv/bin/python benchmarks/bench_qc.py [--pages 60] [--repeat 2] [--dpi 200 300]
                                                [--ocr-pages 2]
@@ -28,8 +28,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import cv2  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-from sohoa.qc import check_path  # noqa: E402
-from sohoa.qc_thresholds import Thresholds  # noqa: E402
+from sohoa.scan.qc import check_path  # noqa: E402
+from sohoa.scan.thresholds import Thresholds  # noqa: E402
 
 cv2.setNumThreads(1)  # per-core figure
 
@@ -97,7 +97,7 @@ def run(dpi: int, a, t: Thresholds) -> float:
 
         ocr_ms = None
         if a.ocr_pages:
-            from sohoa.ocr import ocr_page
+            from sohoa.ocr.recognition import ocr_page
 
             t0 = time.perf_counter()
             for p in paths[: a.ocr_pages]:
@@ -108,13 +108,13 @@ def run(dpi: int, a, t: Thresholds) -> float:
     print(f"== {n} x A4 {dpi} dpi colour JPEG q85 (~{size_kb:.0f} KB each), 1 thread, best of {a.repeat}")
     print(f"baseline cv2.imread (full colour decode): {n / base_best:7.1f} pages/s "
           f"({1000 * base_best / n:.1f} ms/page)")
-    print(f"sohoa.qc.check_path (decode + QC):        {n / qc_best:7.1f} pages/s "
+    print(f"sohoa.scan.qc.check_path (decode + QC):        {n / qc_best:7.1f} pages/s "
           f"({1000 * qc_best / n:.1f} ms/page)")
     print(f"CPU time (robust on a busy machine): baseline {n / base_cpu:.1f} pages/s, "
           f"qc {n / qc_cpu:.1f} pages/s per core")
     print(f"qc / baseline speed ratio: {base_best / qc_best:.2f}; verdicts: {verdicts}")
     if ocr_ms:
-        print(f"OCR (sohoa.ocr.ocr_page, vie): {ocr_ms:.0f} ms/page wall -> QC is "
+        print(f"OCR (sohoa.ocr.recognition.ocr_page, vie): {ocr_ms:.0f} ms/page wall -> QC is "
               f"{100 * (qc_best / n * 1000) / ocr_ms:.1f} % of OCR time")
     return n / qc_cpu
 

@@ -5,9 +5,9 @@ pages, a year of events). Measures, in one process:
 
 * baseline: the direct aggregation the counters replace (pages JOIN files GROUP BY
   agency, 20 M rows), and a trivial round trip;
-* the weekly report: sohoa.reports.build_weekly_report (numbers + XLSX + HTML into a
+* the weekly report: sohoa.reporting.weekly.build_weekly_report (numbers + XLSX + HTML into a
   temporary local store; the transaction is rolled back);
-* the dashboard (sohoa.dashboard app, HTML rendered, through an HTTP test client):
+* the dashboard (sohoa.reporting.dashboard app, HTML rendered, through an HTTP test client):
   main page, JSON endpoint, the largest agency's page, a successor's page with its
   members rolled up.
 
@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).parent))
 from scale_programme import AS_OF, scale_url  # noqa: E402
 
-from sohoa import reports  # noqa: E402
-from sohoa.dashboard import create_app  # noqa: E402
-from sohoa.storage import LocalStorage  # noqa: E402
+from sohoa.reporting import weekly as reports  # noqa: E402
+from sohoa.reporting.dashboard import create_app  # noqa: E402
+from sohoa.core.storage import LocalStorage  # noqa: E402
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:

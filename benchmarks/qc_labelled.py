@@ -11,7 +11,7 @@ scan) in files of 8 pages, with one labelled defect on some pages:
   duplicate (the same page scanned again: shifted, other JPEG quality), low_contrast
   (faded ink).
 
-Runs sohoa.qc.check_file_pages per file (the production path, tesseract OSD off so
+Runs sohoa.scan.qc.check_file_pages per file (the production path, tesseract OSD off so
 the figures are the heuristic's own) and prints, per defect class, the share of
 labelled pages where that defect was reported, and the share of good pages that were
 wrongly rejected (and wrongly flagged fixable).
@@ -40,8 +40,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
-from sohoa.qc import DEFECTS, check_file_pages  # noqa: E402
-from sohoa.qc_thresholds import Thresholds  # noqa: E402
+from sohoa.scan.qc import DEFECTS, check_file_pages  # noqa: E402
+from sohoa.scan.thresholds import Thresholds  # noqa: E402
 
 cv2.setNumThreads(1)
 

@@ -1,6 +1,6 @@
 """Benchmark: peak memory of QC per page, whatever the input size.
 
-Each case runs in a fresh child process: resident memory after importing sohoa.qc (the
+Each case runs in a fresh child process: resident memory after importing sohoa.scan.qc (the
 baseline, same process) and the peak (VmHWM, reset after the imports) while checking. Cases: A4 300 dpi colour JPEG,
 A1 300 dpi colour JPEG (70 Mpx), A1 300 dpi grey LZW TIFF, a 20-page PDF of A4 300 dpi
 JPEGs (memory must not grow with the page count), a PNG declaring 100000 x 100000 px
@@ -24,8 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 CHILD = r"""
 import sys, time
-from sohoa.qc import check_file_pages
-from sohoa.qc_thresholds import Thresholds
+from sohoa.scan.qc import check_file_pages
+from sohoa.scan.thresholds import Thresholds
 import pikepdf  # imported lazily by PDF decoding: part of the baseline, not of a page
 
 def status(key):

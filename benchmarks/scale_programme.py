@@ -130,7 +130,7 @@ def _events(c, page_events: bool) -> None:
 
 
 def generate(scale: float, page_events: bool) -> None:
-    from sohoa.db.session import migrate
+    from sohoa.core.db.session import migrate
 
     drop()
     eng = _admin()
@@ -232,8 +232,7 @@ def generate(scale: float, page_events: bool) -> None:
         _events(c, page_events)
     with create_engine(url, isolation_level="AUTOCOMMIT").connect() as c:
         _step(c, "vacuum analyze", "VACUUM ANALYZE")
-    from sohoa import counters
-
+    from sohoa.core.db import counters
     t = time.perf_counter()
     with eng.begin() as c:
         counters.rebuild(c)

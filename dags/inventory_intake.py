@@ -18,16 +18,18 @@ Announces `sohoa_inventoried` when something new was loaded → `arrangement` ru
 
 from airflow.sdk import CronTriggerTimetable
 
-from sohoa import intake, pipeline
+from sohoa.intake import phase as intake
+
+from sohoa import pipeline
 from sohoa.airflow_glue import ASSETS, phase_dag
-from sohoa.config import get_settings
+from sohoa.core.config import get_settings
 
 
 def _agencies(agency):
     settings = get_settings()
     codes = {code for code, _ in intake.find_lists(settings.intake_dir, agency)}
     if settings.intake_prefix:
-        from sohoa.storage import get_storage
+        from sohoa.core.storage import get_storage
 
         codes |= {code for code, _ in intake.find_lists_in_storage(
             get_storage(settings), settings.intake_prefix, agency)}

@@ -19,7 +19,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 
 from sohoa import pipeline
 from sohoa.airflow_glue import ASSETS, phase_dag
-from sohoa.scan_phase import READY_STATUSES
+from sohoa.scan.phase import READY_STATUSES
 
 dag = phase_dag(
     "scan_qc",

@@ -1,6 +1,6 @@
 """Airflow plugin: the live progress dashboard "Tiến độ số hóa" inside the Airflow UI.
 
-A FastAPI app (sohoa.dashboard) mounted at /sohoa, shown through an external view in
+A FastAPI app (sohoa.reporting.dashboard) mounted at /sohoa, shown through an external view in
 the navigation. Every route requires an authenticated Airflow user: Airflow does not
 protect plugin apps by itself, so the app carries Airflow's own access dependency
 (the session cookie or a bearer token; none gives 401). Restart the API server after
@@ -19,7 +19,7 @@ from airflow.api_fastapi.core_api.security import requires_authenticated
 from airflow.plugins_manager import AirflowPlugin
 from airflow.sdk import BaseOperatorLink
 
-from sohoa.dashboard import DAG_LABELS, create_app
+from sohoa.reporting.dashboard import DAG_LABELS, create_app
 
 log = logging.getLogger(__name__)
 URL_PREFIX = "/sohoa"

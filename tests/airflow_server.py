@@ -100,7 +100,7 @@ def programme_db(tmp: Path) -> str:
     """A SQLite project database under ``tmp`` holding the report tests' small programme."""
     from test_reports import build_programme
 
-    from sohoa.db.session import make_engine, migrate
+    from sohoa.core.db.session import make_engine, migrate
 
     db_url = f"sqlite:///{tmp / 'sohoa.db'}"
     migrate(db_url)

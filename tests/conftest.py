@@ -98,7 +98,7 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def engine(db_url):
-    from sohoa.db.session import make_engine, migrate
+    from sohoa.core.db.session import make_engine, migrate
 
     migrate(db_url)
     eng = make_engine(db_url)

@@ -3,10 +3,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from sohoa.agencies import (RegistryError, current_successors, load_registry, read_registry_csv,
+from sohoa.intake.agencies import (RegistryError, current_successors, load_registry, read_registry_csv,
                             validate_registry, RegistryRow)
-from sohoa.db.models import Agency, Event
-from sohoa.db.session import session_scope
+from sohoa.core.db.models import Agency, Event
+from sohoa.core.db.session import session_scope
 
 CSV = """code,name,level,parent_code,status,successor_code,effective_date
 G01,UBND quận Hoàn Kiếm,district,,dissolved,G09,2025-07-01
@@ -67,7 +67,7 @@ def test_merged_without_successor_rejected():
 
 
 def test_split_lists_every_successor_and_default_rolls_up(engine):
-    from sohoa.agencies import history, successors_of
+    from sohoa.intake.agencies import history, successors_of
 
     csv_ = (CSV.decode() + "G01X04,UBND phường Tràng Tiền,commune,G01,split,\"G01X02;G09*\",2025-07-01\n"
             ).encode()
@@ -101,7 +101,7 @@ def test_registry_xlsx_with_vietnamese_headers_and_values():
 
     import openpyxl
 
-    from sohoa.agencies import read_registry
+    from sohoa.intake.agencies import read_registry
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -121,7 +121,7 @@ def test_hanoi_registry_from_vietnamadminunits(engine):
     """The real 2025 reorganisation: 30 district units dissolved, 526 → 126 communes/wards."""
     from collections import Counter
 
-    from sohoa.agencies import seed_rows, successors_of
+    from sohoa.intake.agencies import seed_rows, successors_of
 
     rows = seed_rows("Hà Nội")
     kinds = Counter((r.level, r.status) for r in rows)

@@ -5,10 +5,10 @@ from datetime import date
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import select
 
-from sohoa.arrangement import arrange, handover
-from sohoa.db.models import Agency, Box, Event, File
-from sohoa.db.session import session_scope
-from sohoa.fields import parse_file_code_2019, parse_file_code_2025
+from sohoa.arrangement.phase import arrange, handover
+from sohoa.core.db.models import Agency, Box, Event, File
+from sohoa.core.db.session import session_scope
+from sohoa.core.fields import parse_file_code_2019, parse_file_code_2025
 
 
 def _files(engine, n=5, code="G01"):
@@ -79,7 +79,7 @@ def test_tt02_2019_style_selectable(engine, monkeypatch):
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.integers(min_value=1990, max_value=2025), min_size=1, max_size=12))
 def test_codes_unique_for_any_years(tmp_path_factory, years):
-    from sohoa.db.session import make_engine, migrate
+    from sohoa.core.db.session import make_engine, migrate
 
     url = f"sqlite:///{tmp_path_factory.mktemp('arr') / 'db.sqlite'}"
     migrate(url)
@@ -118,8 +118,8 @@ def _slip_sheet(rows):
 
 
 def test_steps_in_order_and_record_slips_from_archivists_sheet(engine):
-    from sohoa.arrangement import import_record_slips
-    from sohoa.db.models import RecordSlip
+    from sohoa.arrangement.phase import import_record_slips
+    from sohoa.core.db.models import RecordSlip
 
     _files(engine, n=3)
     with session_scope(engine) as s:
@@ -194,8 +194,8 @@ def test_unusable_record_slips_come_back_as_an_excel_list(engine, db_url, tmp_pa
     import openpyxl
 
     from sohoa import pipeline
-    from sohoa.errors_xlsx import SHEET_SLIP_ERRORS, write_slip_error_workbook
-    from sohoa.storage import LocalStorage
+    from sohoa.intake.errors_xlsx import SHEET_SLIP_ERRORS, write_slip_error_workbook
+    from sohoa.core.storage import LocalStorage
 
     monkeypatch.setenv("SOHOA_DB_URL", db_url)
     monkeypatch.setenv("SOHOA_STORAGE", "local")

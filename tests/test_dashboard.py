@@ -14,9 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from test_reports import AS_OF, PUBLIC_RESCAN_TITLE, SECRET, build_programme
 
-from sohoa import counters, reports
-from sohoa.db.models import Agency, File, InventoryRowError, InventorySubmission, Page
-from sohoa.db.session import session_scope
+from sohoa.core.db import counters
+
+from sohoa.reporting import weekly as reports
+from sohoa.core.db.models import Agency, File, InventoryRowError, InventorySubmission, Page
+from sohoa.core.db.session import session_scope
 
 SECRET_ROW_VALUE = "Danh sách cán bộ diện MẬT 2018"
 DAY = AS_OF.isoformat()
@@ -63,7 +65,7 @@ def client(airflow_root, engine, db_url, monkeypatch, tmp_path):
         s.add(InventoryRowError(submission_id=sub.id, row_number=9, field="start_date",
                                 value="31/02/2019", code="bad_date", problem="Ngày không hợp lệ",
                                 fix="Nhập ngày dd/mm/yyyy"))
-    from sohoa.storage import get_storage
+    from sohoa.core.storage import get_storage
 
     get_storage().put_bytes(sub.error_report_key, b"PK-xlsx-bytes")
     c = TestClient(root)
@@ -310,7 +312,7 @@ def test_dag_run_links(airflow_root):
 
 
 def test_weekly_reports_are_served_and_linked_from_the_run(client, engine, monkeypatch):
-    from sohoa.storage import get_storage
+    from sohoa.core.storage import get_storage
 
     monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__2025-09-15T00:00:00+00:00")
     with session_scope(engine) as s:

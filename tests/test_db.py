@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from sohoa import events
-from sohoa.db.models import Agency, Base, Event, File
-from sohoa.db.session import migrate, session_scope
+from sohoa.core import events
+from sohoa.core.db.models import Agency, Base, Event, File
+from sohoa.core.db.session import migrate, session_scope
 
 
 def test_migration_matches_models(engine):
@@ -45,3 +45,32 @@ def test_file_unique_per_agency_and_events(engine):
         with session_scope(engine) as s:
             a = s.scalars(select(Agency)).one()
             s.add(File(agency_id=a.id, notation="01", title="trùng"))
+
+
+# The heads of the history as it stood when the package was regrouped by phase
+# (issue 12): a database at exactly these revisions must keep upgrading.
+RELEASED_HEADS = {"0002_ocr", "0002_progress", "0002_qc", "0002_registry"}
+
+
+def test_an_existing_database_keeps_upgrading(db_url):
+    """Migration ids survive moves: a database made at the released heads upgrades."""
+    from sqlalchemy import create_engine, text
+
+    for rev in sorted(RELEASED_HEADS):
+        migrate(db_url, revision=rev)
+    eng = create_engine(db_url)
+    with eng.connect() as c:
+        assert {r[0] for r in c.execute(text("select version_num from alembic_version"))} \
+            == RELEASED_HEADS
+    migrate(db_url)  # to today's heads, from the older layout's revisions
+    from alembic.script import ScriptDirectory
+
+    from sohoa.core.db.session import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config(db_url)).get_heads())
+    with eng.connect() as c:
+        now = {r[0] for r in c.execute(text("select version_num from alembic_version"))}
+    eng.dispose()
+    assert now == heads
+    assert RELEASED_HEADS <= {r.revision for r in ScriptDirectory.from_config(
+        alembic_config(db_url)).walk_revisions()}

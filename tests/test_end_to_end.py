@@ -15,10 +15,10 @@ import pikepdf
 import pytest
 from sqlalchemy import func, select
 
-from sohoa.db.models import (Event, File, InventoryRowError, InventorySubmission, ReportRun, RescanRequest)
-from sohoa.db.session import make_engine, migrate, session_scope
-from sohoa.integration import shared_files
-from sohoa.pdf import pdf_text
+from sohoa.core.db.models import (Event, File, InventoryRowError, InventorySubmission, ReportRun, RescanRequest)
+from sohoa.core.db.session import make_engine, migrate, session_scope
+from sohoa.integration.phase import shared_files
+from sohoa.ocr.pdf import pdf_text
 
 pytestmark = pytest.mark.slow
 ORDER = ["inventory_intake", "arrangement", "scan_qc", "ocr", "integration", "progress_report"]
@@ -28,7 +28,7 @@ MUST_FIX = {"upside_down": "upside_down", "skewed": "skewed"}
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from sohoa.sample import generate
+    from sohoa.sample.generate import generate
 
     out = tmp_path_factory.mktemp("sample")
     manifest = generate(out, size="small", seed=11)
@@ -51,7 +51,7 @@ def _configure(monkeypatch, tmp_path, sample_dir, db_url):
     monkeypatch.delenv("SOHOA_SHARED_CONN_ID", raising=False)
     monkeypatch.delenv("SOHOA_STORAGE", raising=False)
     monkeypatch.delenv("SOHOA_STORAGE_ROOT", raising=False)
-    from sohoa.agencies import load_registry_files
+    from sohoa.intake.agencies import load_registry_files
 
     migrate(db_url)
     with session_scope(make_engine(db_url)) as s:
@@ -64,7 +64,7 @@ def _event_count(engine, exclude_phase="progress_report") -> int:
 
 
 def check_outcome(db_url: str, sample_dir: Path, manifest: dict, shared_url: str) -> None:
-    from sohoa.storage import get_storage
+    from sohoa.core.storage import get_storage
 
     engine = make_engine(db_url)
     storage = get_storage()
@@ -167,7 +167,6 @@ def test_sample_through_the_six_dags_on_sqlite(sample, airflow_db, monkeypatch, 
 
 def test_sample_through_the_phase_runners_on_postgresql(sample, pg_url, monkeypatch, tmp_path):
     from sohoa import pipeline
-
     sample_dir, manifest = sample
     _configure(monkeypatch, tmp_path, sample_dir, pg_url)
     out = pipeline.run_all()

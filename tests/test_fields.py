@@ -1,4 +1,4 @@
-"""Domain constants and file codes (sohoa.fields)."""
+"""Domain constants and file codes (sohoa.core.fields)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sohoa import fields as F
+from sohoa.core import fields as F
 
 # ------------------------------------------------------------------ field table
 

@@ -4,10 +4,10 @@ import openpyxl
 import io
 from sqlalchemy import select
 
-from sohoa.db.models import Agency, Event, File, InventoryRowError, InventorySubmission
-from sohoa.db.session import session_scope
-from sohoa.intake import intake_list
-from sohoa.storage import LocalStorage
+from sohoa.core.db.models import Agency, Event, File, InventoryRowError, InventorySubmission
+from sohoa.core.db.session import session_scope
+from sohoa.intake.phase import intake_list
+from sohoa.core.storage import LocalStorage
 
 HEADER = "STT,Hộp số,Số và ký hiệu hồ sơ,Tiêu đề hồ sơ,Thời gian bắt đầu,Thời gian kết thúc," \
          "Thời hạn bảo quản,Chế độ sử dụng,Số lượng tờ,Số lượng trang,Ngôn ngữ,Ghi chú"
@@ -81,7 +81,7 @@ def test_corrected_resubmission_updates_only_what_changed(engine, tmp_path):
 def test_unknown_agency_is_a_clear_error(engine, tmp_path):
     import pytest
 
-    from sohoa.intake import IntakeError
+    from sohoa.intake.phase import IntakeError
 
     with pytest.raises(IntakeError, match="Không có cơ quan mã 'X99'"):
         with session_scope(engine) as s:
@@ -110,7 +110,7 @@ def test_duplicate_against_an_earlier_list_is_kept_as_an_error(engine, tmp_path)
 
 
 def test_legacy_font_list_is_converted_and_recorded(engine, tmp_path):
-    from sohoa.legacy_encodings import unicode_to_tcvn3
+    from sohoa.intake.legacy_encodings import unicode_to_tcvn3
 
     _setup(engine)
     data = unicode_to_tcvn3("\n".join([HEADER, *ROWS[:2]]) + "\n").encode("latin-1")
@@ -127,7 +127,7 @@ def test_legacy_font_list_is_converted_and_recorded(engine, tmp_path):
 
 
 def test_list_key_ignores_copy_and_correction_suffixes():
-    from sohoa.intake import list_key
+    from sohoa.intake.phase import list_key
 
     assert list_key("Danh_mục (1).xlsx") == list_key("danh muc_sua.csv") == "danh muc"
     assert list_key("danh_muc_2019.xlsx") != list_key("danh_muc_2020.xlsx")
@@ -137,7 +137,7 @@ def test_run_intake_picks_up_lists_from_folder_and_object_prefix(sqlite_url, tmp
     """No manual step: the scheduled scan finds new lists in both places, and a rescan
     loads nothing twice."""
     from sohoa import pipeline
-    from sohoa.db.session import make_engine, migrate
+    from sohoa.core.db.session import make_engine, migrate
 
     monkeypatch.setenv("SOHOA_DB_URL", sqlite_url)
     monkeypatch.setenv("SOHOA_STORAGE_ROOT", str(tmp_path / "obj"))

@@ -19,13 +19,13 @@ import pytest
 from openpyxl.styles import Border, Side
 from sqlalchemy import select
 
-from sohoa import fields as F
-from sohoa import inventory as I
-from sohoa import legacy_encodings as L
-from sohoa.db.models import Agency, Event, File, InventoryRowError
-from sohoa.db.session import session_scope
-from sohoa.intake import intake_list
-from sohoa.storage import LocalStorage
+from sohoa.core import fields as F
+from sohoa.intake import inventory as I
+from sohoa.intake import legacy_encodings as L
+from sohoa.core.db.models import Agency, Event, File, InventoryRowError
+from sohoa.core.db.session import session_scope
+from sohoa.intake.phase import intake_list
+from sohoa.core.storage import LocalStorage
 
 CORPUS = Path(__file__).parent / "data" / "inventory"
 TODAY = date(2025, 9, 1)

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from sohoa.db.models import Agency, Event, File, Page
-from sohoa.db.session import make_engine, session_scope
-from sohoa.integration import integrate, search, shared_files, shared_pages
-from sohoa.storage import LocalStorage
+from sohoa.core.db.models import Agency, Event, File, Page
+from sohoa.core.db.session import make_engine, session_scope
+from sohoa.integration.phase import integrate, search, shared_files, shared_pages
+from sohoa.core.storage import LocalStorage
 
 
 def _programme(engine):
@@ -75,7 +75,7 @@ def test_shared_engine_through_the_postgres_provider_hook(monkeypatch, pg_base_u
     from sqlalchemy.engine import make_url
 
     from sohoa.airflow_glue import shared_engine
-    from sohoa.db.session import migrate
+    from sohoa.core.db.session import migrate
 
     u = make_url(pg_base_url)
     dbname = f"sohoa_hook_{uuid.uuid4().hex[:8]}"

@@ -1,5 +1,5 @@
-"""Inventory list parsing/validation (sohoa.inventory) and the error workbook
-(sohoa.errors_xlsx), against the messy corpus in tests/data/inventory/."""
+"""Inventory list parsing/validation (sohoa.intake.inventory) and the error workbook
+(sohoa.intake.errors_xlsx), against the messy corpus in tests/data/inventory/."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sohoa.errors_xlsx import SHEET_ERRORS, SHEET_SKIPPED, write_error_workbook
-from sohoa.inventory import match_header, parse_inventory
+from sohoa.intake.errors_xlsx import SHEET_ERRORS, SHEET_SKIPPED, write_error_workbook
+from sohoa.intake.inventory import match_header, parse_inventory
 
 DATA = Path(__file__).parent / "data" / "inventory"
 TODAY = date(2025, 6, 30)

@@ -1,4 +1,4 @@
-"""Legacy Vietnamese encodings (sohoa.legacy_encodings): converters, detection, recording."""
+"""Legacy Vietnamese encodings (sohoa.intake.legacy_encodings): converters, detection, recording."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sohoa import legacy_encodings as L
-
+from sohoa.intake import legacy_encodings as L
 LOWER_VI = sorted(ch for ch in L.VIETNAMESE_LETTERS if ch.islower())
 TCVN3_CAPS = list("ĂÂĐÊÔƠƯ")
 SYLLABLES = ["hồ", "sơ", "tiêu", "đề", "quyết", "định", "ủy", "ban", "nhân", "dân", "phường",

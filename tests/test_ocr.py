@@ -1,4 +1,4 @@
-"""sohoa.ocr with the real tesseract (vie, osd), OpenCV and pikepdf."""
+"""sohoa.ocr.recognition with the real tesseract (vie, osd), OpenCV and pikepdf."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pikepdf
 import pytest
 from pikepdf import PdfImage
 
-from sohoa import ocr
-from sohoa.pdf import check_pdf, pdf_text
+from sohoa.ocr import recognition as ocr
+from sohoa.ocr.pdf import check_pdf, pdf_text
 
 PARA = [
     "Căn cứ Nghị định số 30/2020/NĐ-CP ngày 05 tháng 3",

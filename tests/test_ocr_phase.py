@@ -16,11 +16,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from sohoa import ocr, ocr_phase
-from sohoa.db.models import Agency, Event, File, Page
-from sohoa.db.session import make_engine, migrate, session_scope
-from sohoa.pdf import check_pdf, pdf_text
-from sohoa.storage import LocalStorage, sha256_bytes
+from sohoa.ocr import recognition as ocr
+
+from sohoa.ocr import phase as ocr_phase
+from sohoa.core.db.models import Agency, Event, File, Page
+from sohoa.core.db.session import make_engine, migrate, session_scope
+from sohoa.ocr.pdf import check_pdf, pdf_text
+from sohoa.core.storage import LocalStorage, sha256_bytes
 
 P1 = ["Quyết định về việc phê duyệt danh mục hồ sơ", "có thời hạn bảo quản vĩnh viễn năm 2016."]
 P3 = ["Biên bản bàn giao tài liệu lưu trữ của", "Ủy ban nhân dân phường Hàng Bạc."]
@@ -154,9 +156,9 @@ def test_transient_failure_retried_and_storage_failure_isolated(sqlite_url, tmp_
 
 CRASH = textwrap.dedent("""
     import os, sys
-    import sohoa.storage as st
-    from sohoa import ocr_phase
-    from sohoa.db.session import make_engine, session_scope
+    import sohoa.core.storage as st
+    from sohoa.ocr import phase as ocr_phase
+    from sohoa.core.db.session import make_engine, session_scope
     real = os.replace
     def replace(src, dst, *a, **k):
         if str(dst).endswith(".pdf"):

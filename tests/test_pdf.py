@@ -1,4 +1,4 @@
-"""sohoa.pdf: PDF/A-2b assembly from tesseract one-page PDFs (real tesseract + pikepdf)."""
+"""sohoa.ocr.pdf: PDF/A-2b assembly from tesseract one-page PDFs (real tesseract + pikepdf)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pikepdf
 import pytest
 
-from sohoa import ocr
-from sohoa.pdf import blank_page_pdf, build_pdfa, check_pdf, pdf_text
+from sohoa.ocr import recognition as ocr
+from sohoa.ocr.pdf import blank_page_pdf, build_pdfa, check_pdf, pdf_text
 
 TEXTS = [
     ["Quyết định về việc thành lập Hội đồng xác định", "giá trị tài liệu năm 2015"],

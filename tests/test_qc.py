@@ -1,4 +1,4 @@
-"""Tests for sohoa.qc on real rendered Vietnamese text pages and real OpenCV."""
+"""Tests for sohoa.scan.qc on real rendered Vietnamese text pages and real OpenCV."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from sohoa.qc import (
+from sohoa.scan.qc import (
     PageCheck,
     check_file_pages,
     check_image,
@@ -21,7 +21,7 @@ from sohoa.qc import (
     load_pages,
     qc_cli,
 )
-from sohoa.qc_thresholds import Thresholds
+from sohoa.scan.thresholds import Thresholds
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 WORDS = (

@@ -19,10 +19,10 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from sohoa import scan_input
-from sohoa.ocr import render_text_page
-from sohoa.qc import check_file_pages, check_path, make_derivative, qc_cli
-from sohoa.qc_thresholds import Thresholds
+from sohoa.scan import inputs as scan_input
+from sohoa.ocr.recognition import render_text_page
+from sohoa.scan.qc import check_file_pages, check_path, make_derivative, qc_cli
+from sohoa.scan.thresholds import Thresholds
 
 T = Thresholds(osd_fallback=False)
 DPI = 200

@@ -1,4 +1,4 @@
-"""sohoa.reports: progress numbers and the weekly report, on SQLite and PostgreSQL."""
+"""sohoa.reporting.weekly: progress numbers and the weekly report, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from sohoa import reports
-from sohoa.db.models import (
+from sohoa.reporting import weekly as reports
+from sohoa.core.db.models import (
     Agency,
     Event,
     File,
@@ -20,7 +20,7 @@ from sohoa.db.models import (
     ReportRun,
     RescanRequest,
 )
-from sohoa.db.session import session_scope
+from sohoa.core.db.session import session_scope
 
 AS_OF = date(2025, 9, 17)  # a Wednesday; week starts Monday 2025-09-15
 SECRET = "Hồ sơ MẬT về nhân sự lãnh đạo 2019"
@@ -33,7 +33,7 @@ def utc(y, m, d, h=5):  # 05:00 UTC = 12:00 in Hanoi, far from day boundaries
 
 
 class MemStorage:
-    """A tiny in-test stand-in for sohoa.storage.Storage."""
+    """A tiny in-test stand-in for sohoa.core.storage.Storage."""
 
     def __init__(self):
         self.objects: dict[str, bytes] = {}
@@ -434,9 +434,9 @@ def test_empty_database(engine):
 
 
 def test_with_local_storage(engine, programme, tmp_path):
-    storage_mod = pytest.importorskip("sohoa.storage")
+    storage_mod = pytest.importorskip("sohoa.core.storage")
     if not hasattr(storage_mod, "LocalStorage"):
-        pytest.skip("sohoa.storage.LocalStorage not available yet")
+        pytest.skip("sohoa.core.storage.LocalStorage not available yet")
     store = storage_mod.LocalStorage(tmp_path / "objects")
     with session_scope(engine) as s:
         out = reports.build_weekly_report(s, store, AS_OF)

@@ -1,4 +1,4 @@
-"""Tests for the synthetic sample programme (sohoa.sample)."""
+"""Tests for the synthetic sample programme (sohoa.sample.generate)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sohoa import sample
-from sohoa.sample import DEFECTS, INVENTORY_HEADER, generate, safe_name
+from sohoa.sample import generate as sample
+from sohoa.sample.generate import DEFECTS, INVENTORY_HEADER, generate, safe_name
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_agencies_are_the_real_hanoi_registry(small):
     for r in rows:
         if r["status"] == "active":
             assert r["successor_code"] == ""
-    from sohoa.agencies import read_registry_csv
+    from sohoa.intake.agencies import read_registry_csv
 
     assert len(read_registry_csv((out / "agencies.csv").read_bytes())) == len(rows)  # loads
     codes = {c: codes[c] for c in featured}

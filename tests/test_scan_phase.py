@@ -7,11 +7,11 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
-from sohoa.db.models import Agency, Event, File, Page, RescanRequest, ScanDelivery
-from sohoa.db.session import session_scope
-from sohoa.ocr import render_text_page
-from sohoa.scan_phase import scan_qc
-from sohoa.storage import LocalStorage
+from sohoa.core.db.models import Agency, Event, File, Page, RescanRequest, ScanDelivery
+from sohoa.core.db.session import session_scope
+from sohoa.ocr.recognition import render_text_page
+from sohoa.scan.phase import scan_qc
+from sohoa.core.storage import LocalStorage
 
 LINES = [
     "ỦY BAN NHÂN DÂN QUẬN HOÀN KIẾM",
@@ -111,7 +111,7 @@ def test_no_delivery_yet_waits(engine, tmp_path):
 def test_pdf_delivery_station_queue_and_derivative(engine, tmp_path):
     """One PDF per file from station MQ-02: pages stored one by one, a fixable page gets an
     upright derivative, a rejected page waits in MQ-02's queue until the PDF comes back."""
-    from sohoa.scan_phase import format_queue, rescan_queue
+    from sohoa.scan.phase import format_queue, rescan_queue
 
     storage = LocalStorage(tmp_path / "obj")
     deliveries = tmp_path / "deliveries"

@@ -1,4 +1,4 @@
-"""sohoa.storage: the same tests on the local folder and on a real S3 HTTP server (moto)."""
+"""sohoa.core.storage: the same tests on the local folder and on a real S3 HTTP server (moto)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 from s3server import moto_s3_server
 
-from sohoa.storage import (
+from sohoa.core.storage import (
     TMP_PREFIX,
     ChecksumMismatch,
     LocalStorage,

@@ -13,7 +13,7 @@ from typing import Callable
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from sohoa.config import get_settings
+from sohoa.core.config import get_settings
 
 ASSETS = {
     "inventoried": Asset(name="sohoa_inventoried", uri="sohoa://phase/inventoried"),

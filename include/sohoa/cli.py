@@ -14,7 +14,7 @@ def _print(obj) -> None:
 
 
 def cmd_db(args) -> int:
-    from sohoa.db.session import migrate
+    from sohoa.core.db.session import migrate
 
     migrate(args.url)
     print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
@@ -22,7 +22,7 @@ def cmd_db(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from sohoa.sample import generate
+    from sohoa.sample.generate import generate
 
     manifest = generate(Path(args.out), size=args.size, seed=args.seed)
     pages = manifest.get("pages", [])
@@ -32,8 +32,8 @@ def cmd_sample(args) -> int:
 
 
 def cmd_agencies_load(args) -> int:
-    from sohoa.agencies import RegistryError, load_registry_files
-    from sohoa.db.session import migrate, session_scope
+    from sohoa.intake.agencies import RegistryError, load_registry_files
+    from sohoa.core.db.session import migrate, session_scope
 
     migrate()
     try:
@@ -46,7 +46,7 @@ def cmd_agencies_load(args) -> int:
 
 
 def cmd_agencies_seed(args) -> int:
-    from sohoa.agencies import RegistryError, load_registry, seed_rows, write_registry_csv
+    from sohoa.intake.agencies import RegistryError, load_registry, seed_rows, write_registry_csv
 
     try:
         rows = seed_rows(args.province)
@@ -57,7 +57,7 @@ def cmd_agencies_seed(args) -> int:
         Path(args.out).write_bytes(write_registry_csv(rows))
         print(f"Đã ghi {len(rows)} cơ quan vào {args.out}")
         return 0
-    from sohoa.db.session import migrate, session_scope
+    from sohoa.core.db.session import migrate, session_scope
 
     migrate()
     with session_scope() as s:
@@ -66,9 +66,9 @@ def cmd_agencies_seed(args) -> int:
 
 
 def cmd_intake(args) -> int:
-    from sohoa.db.session import migrate, session_scope
-    from sohoa.intake import IntakeError, intake_list
-    from sohoa.storage import get_storage
+    from sohoa.core.db.session import migrate, session_scope
+    from sohoa.intake.phase import IntakeError, intake_list
+    from sohoa.core.storage import get_storage
 
     migrate()
     path = Path(args.file)
@@ -82,14 +82,14 @@ def cmd_intake(args) -> int:
 
 
 def cmd_qc(args) -> int:
-    from sohoa.qc import qc_cli
+    from sohoa.scan.qc import qc_cli
 
     return qc_cli(args.paths, as_json=args.json)
 
 
 def cmd_rescan(args) -> int:
-    from sohoa.db.session import migrate, session_scope
-    from sohoa.scan_phase import format_queue, rescan_queue
+    from sohoa.core.db.session import migrate, session_scope
+    from sohoa.scan.phase import format_queue, rescan_queue
 
     migrate()
     with session_scope() as s:
@@ -103,9 +103,9 @@ def cmd_rescan(args) -> int:
 
 
 def cmd_ocr(args) -> int:
-    from sohoa.ocr import ocr_cli
+    from sohoa.ocr.recognition import ocr_cli
 
-    from sohoa.config import get_settings
+    from sohoa.core.config import get_settings
 
     settings = get_settings()  # SOHOA_OCR_LANG / SOHOA_WORKERS unless --lang is given
     return ocr_cli(args.paths, args.out, lang=args.lang or settings.ocr_lang, workers=settings.workers)

@@ -14,11 +14,23 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from sohoa import arrangement, events, integration, intake, ocr_phase, reports, scan_phase
-from sohoa.config import get_settings
-from sohoa.db.models import Agency, File
-from sohoa.db.session import make_engine, migrate, session_scope
-from sohoa.storage import get_storage
+from sohoa.arrangement import phase as arrangement
+
+from sohoa.core import events
+
+from sohoa.integration import phase as integration
+
+from sohoa.intake import phase as intake
+
+from sohoa.ocr import phase as ocr_phase
+
+from sohoa.reporting import weekly as reports
+
+from sohoa.scan import phase as scan_phase
+from sohoa.core.config import get_settings
+from sohoa.core.db.models import Agency, File
+from sohoa.core.db.session import make_engine, migrate, session_scope
+from sohoa.core.storage import get_storage
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +110,9 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
 def _slip_error_report(path, data: bytes, got: dict) -> str:
     """The archivists' Excel list of slips that could not be used, stored once per
     version of their sheet (``data``: its bytes; same version, same key, no duplicate)."""
-    from sohoa.errors_xlsx import write_slip_error_workbook
-    from sohoa.naming import safe_name
-    from sohoa.storage import XLSX_CONTENT_TYPE, sha256_bytes
+    from sohoa.intake.errors_xlsx import write_slip_error_workbook
+    from sohoa.core.naming import safe_name
+    from sohoa.core.storage import XLSX_CONTENT_TYPE, sha256_bytes
 
     sha = sha256_bytes(data)
     key = f"record-slips/errors/{safe_name(path.stem)}_{sha[:8]}_loi.xlsx"

@@ -194,7 +194,7 @@ def make_missing_column() -> None:
 
 def make_tcvn3() -> None:
     """CSV typed with a .VnTime (TCVN3/ABC) font, bytes as the font stores them."""
-    from sohoa.legacy_encodings import unicode_to_tcvn3
+    from sohoa.intake.legacy_encodings import unicode_to_tcvn3
 
     lines = [
         "DANH MỤC HỒ SƠ",  # typed with .VnTimeH: capitals stored as lower-case codes
@@ -226,7 +226,7 @@ def make_vni_xls() -> None:
     """Legacy .xls typed with a VNI-Windows font (cells hold the Windows-1252 reading)."""
     import xlwt  # dev-only: the committed .xls is what tests read
 
-    from sohoa.legacy_encodings import unicode_to_vni
+    from sohoa.intake.legacy_encodings import unicode_to_vni
 
     wb = xlwt.Workbook(encoding="cp1252")
     ws = wb.add_sheet("DM")
@@ -238,7 +238,7 @@ def make_vni_xls() -> None:
 
 def make_xlsx_mixed_fonts() -> None:
     """XLSX where the header and most rows are TCVN3 but one clerk pasted Unicode rows."""
-    from sohoa.legacy_encodings import unicode_to_tcvn3 as t3
+    from sohoa.intake.legacy_encodings import unicode_to_tcvn3 as t3
 
     wb = Workbook()
     ws = wb.active

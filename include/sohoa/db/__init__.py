@@ -1,3 +1,0 @@
-"""The project database: models, engine/session helpers and Alembic migrations."""
-
-from sohoa.db.session import get_engine, migrate, session_scope  # noqa: F401

@@ -1,0 +1,963 @@
+"""OCR of scanned pages with Tesseract → text + one-page two-layer PDFs.
+
+Design (see also ``sohoa.ocr.pdf``):
+
+* Each page is decoded once (OpenCV), then two views are made with the *same
+  geometry* (orientation fixed, deskewed):
+
+  - the **display** view: the colour page, lightly smoothed and encoded as progressive
+    JPEG (quality 60, see JPEG_QUALITY) — this
+    is what the archival PDF shows. Red seals and signatures stay visible: they
+    are part of the record and must never be removed from the deliverable.
+  - the **recognition** view: greyscale taken from the red channel (red ink →
+    near white, so a red seal over text no longer hides it), coloured ink (red
+    seals, blue signatures: high chroma) forced to background, background
+    normalised (divided by a large-scale background estimate, which flattens
+    yellowed paper and uneven lighting), reduced to 200 dpi when finer
+    (``RECOG_MAX_DPI``: fewer tone-mark confusions on 300 dpi scans, less CPU).
+
+* Tesseract runs **once** per page on the recognition view with
+  ``-c textonly_pdf=1 pdf tsv``: one recognition pass gives the words with their
+  confidences and boxes, and a PDF page holding only the invisible text layer, sized
+  from ``--dpi``. The stored text is rebuilt from the TSV: marks that are not print
+  (very low confidence, or low confidence and an odd height) are dropped, and
+  side-by-side columns (the ND 30/2020 header and signer block, which tesseract
+  reads across) are read left column first (``reading_order``). Per line the mean
+  and lowest word confidence are kept (``line_records``) for review. The display JPEG is then placed under that text layer with
+  pikepdf (DCTDecode pass-through, no re-encoding). Because both views have the
+  same pixel size, the text layer lines up with the image. This is the approach
+  OCRmyPDF uses ("sandwich" renderer) and it avoids a second tesseract pass.
+
+* Orientation: the ``rotate`` hint from QC is used when given; otherwise
+  Tesseract OSD (``--psm 0``) is run on a reduced copy of the page.
+  ``rotation`` is the clockwise angle (0/90/180/270) applied to the scan.
+  ``deskew_deg`` is the counter-clockwise angle (OpenCV convention) applied after
+  that; pass the QC estimate as a hint to skip estimation.
+
+* Failures never raise out of :func:`ocr_page`: an undecodable image gives
+  ``error="decode: ..."`` and ``pdf=None``; a tesseract crash/timeout gives an
+  error and, when the image decoded, an image-only PDF page (no text layer), so
+  the file's PDF still shows every page.
+
+Domain code: no Airflow import here.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+DEFAULT_MIN_CONF = float(os.environ.get("SOHOA_OCR_MIN_CONF", "60"))
+# JPEG quality 60, progressive (5 % smaller at the same pixels): median ≈ 235 KB per
+# 200-300 dpi colour A4 page (goal ≤ 250 KB) while raw tesseract on the stored image reads
+# as well as on q70 (benchmarks/ocr_size.py).
+JPEG_QUALITY = int(os.environ.get("SOHOA_OCR_JPEG_QUALITY", "60"))
+# light 3x3 Gaussian (sigma 0.7) before JPEG: removes sensor noise that JPEG pays for
+# (-25 % size on noisy pages), invisible at 200-300 dpi. SOHOA_OCR_DENOISE=0 disables.
+JPEG_DENOISE = os.environ.get("SOHOA_OCR_DENOISE", "1") not in ("0", "false", "no")
+TESSERACT = os.environ.get("SOHOA_TESSERACT", "tesseract")
+# Pages up to A4 (administrative text) are shown in the PDF at 200 dpi, the national minimum
+# for documents, colour kept: a 300 dpi colour A4 page is ~400 KB at q60 at full resolution,
+# ~200 KB at 200 dpi (goal: median ≤ 250 KB), and recognition reads its own 200 dpi view, so
+# the OCR error does not change. Larger pages (maps, drawings: ≥ 300 dpi rule) keep their
+# scanned resolution. SOHOA_OCR_PDF_MAX_DPI=N sets another cap (never below 200); 0 keeps
+# every page at its scanned resolution.
+_PDF_CAP_ENV = os.environ.get("SOHOA_OCR_PDF_MAX_DPI", "200").strip().lower()
+PDF_MAX_DPI = 0 if _PDF_CAP_ENV in ("0", "off", "") else max(200, int(_PDF_CAP_ENV))
+A4_LONG_INCH = 297 / 25.4
+CAP_MAX_LONG_INCH = A4_LONG_INCH * 1.1  # A4 with scanner margins; A3 maps are 16.5 in
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class PageOcr:
+    page: int
+    text: str  # NFC-normalised
+    mean_conf: float | None  # mean word confidence 0..100 (words with conf > -1)
+    word_count: int
+    low_confidence: bool  # mean_conf below threshold → human review
+    rotation: int  # clockwise degrees applied before recognition (0/90/180/270)
+    deskew_deg: float  # counter-clockwise degrees applied after rotation
+    pdf: bytes | None  # one-page PDF: page image + invisible text layer
+    error: str | None = None  # reason when the page failed
+    dpi: int | None = None
+    width_px: int | None = None
+    height_px: int | None = None
+    seconds: float | None = None  # wall time spent on the page
+    lines: list[dict] | None = None  # per line: text, conf, min_conf, bbox (line_records)
+    review_reason: str | None = None  # why the page is flagged for human review
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class OcrError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------- text utils
+
+
+def normalize_text(text: str) -> str:
+    """NFC + collapse all whitespace runs to one space, strip."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insert/delete/substitute = 1); numpy row DP, O(len(a)*len(b))."""
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
+    prev = np.arange(len(b) + 1, dtype=np.int64)
+    for i, ch in enumerate(a, 1):
+        sub = prev[:-1] + (bb != ord(ch))
+        cur = np.empty_like(prev)
+        cur[0] = i
+        cur[1:] = np.minimum(prev[1:] + 1, sub)
+        # insertions: cur[j] = min(cur[j], cur[j-1] + 1) — a running minimum
+        cur = np.minimum.accumulate(cur - np.arange(len(cur))) + np.arange(len(cur))
+        prev = cur
+    return int(prev[-1])
+
+
+def cer(ref: str, hyp: str) -> float:
+    """Character error rate after NFC + whitespace normalisation (0 = perfect)."""
+    r, h = normalize_text(ref), normalize_text(hyp)
+    if not r:
+        return 0.0 if not h else 1.0
+    return levenshtein(r, h) / len(r)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_image(data: bytes) -> tuple[np.ndarray, int | None]:
+    """Bytes → (BGR uint8 image, dpi or None). Raises OcrError when undecodable."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    img = cv2.imdecode(arr, cv2.IMREAD_COLOR) if arr.size else None
+    if img is None or img.size == 0 or min(img.shape[:2]) < 16:
+        raise OcrError("decode: not a readable image")
+    dpi = None
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            d = im.info.get("dpi")
+            if d and d[0] and float(d[0]) >= 50:
+                dpi = int(round(float(d[0])))
+    except Exception:  # noqa: BLE001 - dpi is optional metadata
+        dpi = None
+    return img, dpi
+
+
+def guess_dpi(width: int, height: int) -> int:
+    """No dpi recorded: assume an A4 page (the common case for administrative records)."""
+    return int(round(max(width, height) / A4_LONG_INCH))
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+def _rotate90(img: np.ndarray, clockwise: int) -> np.ndarray:
+    clockwise %= 360
+    if clockwise == 90:
+        return cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
+    if clockwise == 180:
+        return cv2.rotate(img, cv2.ROTATE_180)
+    if clockwise == 270:
+        return cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return img
+
+
+def _rotate_small(img: np.ndarray, angle: float, border) -> np.ndarray:
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(
+        img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
+    )
+
+
+def red_mask(image_bgr: np.ndarray) -> np.ndarray:
+    """Pixels of red ink (seals, red stamps): R clearly above both G and B."""
+    b, g, r = cv2.split(image_bgr)
+    return (cv2.subtract(r, cv2.max(g, b)) > 40) & (r > 90)
+
+
+# chroma (max - min channel) above which a pixel is coloured ink, not black print or
+# paper: red seals (~150), blue/violet signature pens (~100) vs black text (<15) and
+# yellowed paper (<35). Typed administrative text is black (NĐ 30/2020), so coloured ink
+# is seals, signatures and handwritten notes, which tesseract turns into garbage words.
+COLOUR_INK_CHROMA = 60
+
+
+def colour_ink_mask(image_bgr: np.ndarray) -> np.ndarray:
+    """Pixels of saturated coloured ink (seals, signatures) or red ink."""
+    b, g, r = cv2.split(image_bgr)
+    gb = cv2.max(g, b)
+    chroma = cv2.subtract(cv2.max(gb, r), cv2.min(cv2.min(g, b), r))
+    return (chroma > COLOUR_INK_CHROMA) | ((cv2.subtract(r, gb) > 40) & (r > 90))
+
+
+def recognition_view(image_bgr: np.ndarray) -> np.ndarray:
+    """Greyscale for recognition: coloured ink suppressed, background normalised."""
+    grey = image_bgr[:, :, 2].copy()  # red channel: red ink is bright, black ink dark
+    grey[colour_ink_mask(image_bgr)] = 255
+    h, w = grey.shape
+    # background estimate on a 1/4 copy: dilate (removes dark text), then smooth
+    small = cv2.resize(grey, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = max(3, (min(small.shape) // 60) | 1)
+    bg = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.medianBlur(bg, 5)
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    norm = cv2.divide(grey, np.maximum(bg, 1), scale=255)
+    return norm
+
+
+def estimate_skew(grey: np.ndarray, max_deg: float = 10.0) -> float:
+    """Counter-clockwise angle (deg) that makes text lines horizontal (projection profile).
+
+    The ink pixels of an 800 px copy are projected onto the rotated vertical axis with
+    ``np.bincount`` (no image rotation per candidate angle): 1° steps, then 0.1°."""
+    h, w = grey.shape
+    scale = 800 / max(h, w)
+    small = cv2.resize(grey, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    _, binv = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    if binv.mean() < 0.5:  # (almost) blank
+        return 0.0
+    ys, xs = np.nonzero(binv)
+    sh, sw = binv.shape
+    xs = xs.astype(np.float64) - sw / 2
+    ys = ys.astype(np.float64) - sh / 2
+    n = int(2 * max(sh, sw)) + 2
+
+    def score(angle: float) -> float:
+        # row of each ink pixel after an OpenCV rotation by +angle (counter-clockwise)
+        a = np.radians(angle)
+        rows = np.round(-np.sin(a) * xs + np.cos(a) * ys).astype(np.int64) + n // 2
+        prof = np.bincount(rows, minlength=n).astype(np.float64)
+        return float(np.var(np.diff(prof)))
+
+    best = max(np.arange(-max_deg, max_deg + 1e-9, 1.0), key=score)
+    fine = max(np.arange(best - 1.0, best + 1.0 + 1e-9, 0.1), key=score)
+    return round(float(fine), 2)
+
+
+def detect_orientation(grey: np.ndarray, timeout: int = 30) -> int:
+    """Clockwise rotation (0/90/180/270) that makes the page upright, via tesseract OSD.
+
+    Returns 0 when OSD has too little text or low confidence."""
+    h, w = grey.shape
+    scale = min(1.0, 1700 / max(h, w))  # OSD works on ~150 dpi A4; faster than full size
+    small = grey if scale >= 1.0 else cv2.resize(grey, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    ok, png = cv2.imencode(".png", small, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    proc = subprocess.run(
+        [TESSERACT, "stdin", "stdout", "--psm", "0", "-l", "osd", "--dpi", "150"],
+        input=png.tobytes(),
+        capture_output=True,
+        timeout=timeout,
+        env=_tess_env(),
+    )
+    out = proc.stdout.decode("utf-8", "replace")
+    m = re.search(r"Rotate:\s*(\d+)", out)
+    c = re.search(r"Orientation confidence:\s*([\d.]+)", out)
+    if not m:
+        return 0
+    if c and float(c.group(1)) < 1.0:
+        return 0
+    return int(m.group(1)) % 360
+
+
+@dataclass
+class Prepared:
+    display: np.ndarray  # colour, rotated + deskewed (goes into the PDF)
+    recog: np.ndarray  # greyscale, red suppressed, background normalised (goes to tesseract)
+    rotation: int
+    deskew_deg: float
+
+
+def prepare(
+    image_bgr: np.ndarray,
+    *,
+    rotate: int | None = None,
+    deskew_deg: float | None = None,
+    osd_timeout: int = 30,
+) -> Prepared:
+    recog = recognition_view(image_bgr)
+    if rotate is None:
+        try:
+            rotate = detect_orientation(recog, timeout=osd_timeout)
+        except (subprocess.SubprocessError, OSError):
+            rotate = 0
+    rotate = int(rotate) % 360
+    if rotate % 90:
+        raise ValueError(f"rotate must be a multiple of 90, got {rotate}")
+    display = _rotate90(image_bgr, rotate)
+    recog = _rotate90(recog, rotate)
+    if deskew_deg is None:
+        deskew_deg = estimate_skew(recog)
+    deskew_deg = float(deskew_deg)
+    if abs(deskew_deg) >= 0.15:
+        display = _rotate_small(display, deskew_deg, (255, 255, 255))
+        recog = _rotate_small(recog, deskew_deg, 255)
+    else:
+        deskew_deg = 0.0
+    return Prepared(display, recog, rotate, deskew_deg)
+
+
+def prepare_page(
+    image_bgr: np.ndarray, *, rotate: int | None = None, deskew_deg: float | None = None
+) -> tuple[np.ndarray, int, float]:
+    """Recognition image (greyscale, upright, deskewed, red suppressed, background
+    normalised) + applied clockwise rotation + applied deskew angle."""
+    p = prepare(image_bgr, rotate=rotate, deskew_deg=deskew_deg)
+    return p.recog, p.rotation, p.deskew_deg
+
+
+# --------------------------------------------------------------------------- tesseract
+
+
+def _tess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("OMP_THREAD_LIMIT", "1")
+    return env
+
+
+def _parse_tsv(tsv: str) -> tuple[float | None, int]:
+    """(mean word confidence, word count) of a tesseract TSV."""
+    confs = [w.conf for w in tsv_words(tsv)]
+    if not confs:
+        return None, 0
+    return round(sum(confs) / len(confs), 2), len(confs)
+
+
+@dataclass
+class Word:
+    line: tuple[int, int, int]  # tesseract (block, paragraph, line)
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    conf: float
+    text: str
+
+
+def tsv_words(tsv: str) -> list[Word]:
+    """Recognised words (level 5 rows with text and a confidence) in tesseract's order."""
+    out: list[Word] = []
+    for row in tsv.splitlines()[1:]:
+        parts = row.split("\t")
+        if len(parts) < 12 or parts[0] != "5" or not parts[11].strip():
+            continue
+        try:
+            conf = float(parts[10])
+            x, y, w, h = (int(v) for v in parts[6:10])
+        except ValueError:
+            continue
+        if conf <= -1:
+            continue
+        text = unicodedata.normalize("NFC", parts[11].strip())
+        out.append(Word((int(parts[2]), int(parts[3]), int(parts[4])), x, y, x + w, y + h, conf, text))
+    return out
+
+
+# Two-column blocks (the ND 30/2020 header: agency | national motto; the footer:
+# "Nơi nhận" | signer) are laid out side by side, and tesseract reads them line by line
+# across both columns. A gap wider than this many word heights splits a line into
+# segments; runs of split lines are then read left column first, then right column.
+COLUMN_GAP_HEIGHTS = 3.0
+
+
+# Remnants of seals, signatures and specks come out as short words of very low
+# confidence, or of low confidence and a height unlike the printed text around them.
+NOISE_CONF = 30.0
+NOISE_SIZE_CONF = 65.0
+
+
+def drop_noise(words: list[Word]) -> list[Word]:
+    """Words likely to be marks rather than print (see NOISE_CONF / NOISE_SIZE_CONF)."""
+    if not words:
+        return words
+    height = float(np.median([w.y1 - w.y0 for w in words]))
+    keep = []
+    for w in words:
+        h = w.y1 - w.y0
+        if w.conf < NOISE_CONF:
+            continue
+        if w.conf < NOISE_SIZE_CONF and (h > 1.5 * height or h < 0.4 * height):
+            continue
+        keep.append(w)
+    return keep
+
+
+def _segment_line(words: list[Word], gap: float) -> list[list[Word]]:
+    segs = [[words[0]]]
+    for w in words[1:]:
+        if w.x0 - segs[-1][-1].x1 > gap:
+            segs.append([w])
+        else:
+            segs[-1].append(w)
+    return segs
+
+
+def _box(words: list[Word]) -> tuple[int, int, int, int]:
+    return (min(w.x0 for w in words), min(w.y0 for w in words),
+            max(w.x1 for w in words), max(w.y1 for w in words))
+
+
+def reading_order(words: list[Word]) -> list[list[Word]]:
+    """Text lines (lists of words) in reading order, side-by-side columns unfolded."""
+    lines: list[list[Word]] = []
+    for w in words:
+        if lines and lines[-1][-1].line == w.line:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    if not lines:
+        return []
+    height = float(np.median([w.y1 - w.y0 for w in words]))
+    gap = max(COLUMN_GAP_HEIGHTS * height, 8.0)
+    segs = [_segment_line(ln, gap) for ln in lines]
+    out: list[list[Word]] = []
+    i = 0
+    while i < len(lines):
+        if len(segs[i]) != 2:  # one column, or a table row: keep tesseract's order
+            out.extend(segs[i] if len(segs[i]) > 2 else [lines[i]])
+            i += 1
+            continue
+        g0, g1 = _box(segs[i][0])[2], _box(segs[i][1])[0]  # the white gutter
+        left, right = [segs[i][0]], [segs[i][1]]
+        bottom = _box(lines[i])[3]
+        j = i + 1
+        while j < len(lines):
+            x0, y0, x1, y1 = _box(lines[j])
+            if y0 - bottom > 3 * height:  # a wide vertical gap ends the two-column block
+                break
+            if len(segs[j]) == 2 and _box(segs[j][0])[2] < g1 and _box(segs[j][1])[0] > g0:
+                left.append(segs[j][0])
+                right.append(segs[j][1])
+            elif len(segs[j]) == 1 and x1 <= g1 and x0 < g0:
+                left.append(segs[j][0])
+            elif len(segs[j]) == 1 and x0 >= g0 and x1 > g1:
+                right.append(segs[j][0])
+            else:
+                break
+            bottom = y1
+            j += 1
+        out.extend(left + right)
+        i = j
+    return out
+
+
+def line_records(ordered: list[list[Word]], scale: float = 1.0) -> list[dict]:
+    """Per line: text, mean and minimum word confidence, bbox [x, y, w, h] in pixels of
+    the prepared (upright, deskewed) page image shown in the PDF (``scale`` = its width
+    over the recognised image's) — what is stored for review."""
+    recs = []
+    for ln in ordered:
+        x0, y0, x1, y1 = (round(v * scale) for v in _box(ln))
+        confs = [w.conf for w in ln]
+        recs.append({"text": " ".join(w.text for w in ln),
+                     "conf": round(sum(confs) / len(confs), 1), "min_conf": round(min(confs), 1),
+                     "bbox": [x0, y0, x1 - x0, y1 - y0]})
+    return recs
+
+
+def run_tesseract(
+    recog: np.ndarray, *, lang: str, dpi: int, timeout: float, psm: int = 3
+) -> tuple[str, bytes]:
+    """One tesseract pass → (tsv, text-only one-page PDF). Raises OcrError.
+
+    The text is rebuilt from the TSV (``reading_order``), so no txt output is asked for."""
+
+    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
+        src = Path(tmp) / "page.pgm"  # uncompressed: no encode/decode work; dpi via --dpi
+        if not cv2.imwrite(str(src), recog):
+            raise OcrError("cannot write the recognition image")
+        base = Path(tmp) / "out"
+        cmd = [
+            TESSERACT, str(src), str(base), "-l", lang, "--psm", str(psm), "--dpi", str(dpi),
+            "-c", "textonly_pdf=1", "pdf", "tsv",
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=_tess_env())
+        except subprocess.TimeoutExpired as exc:
+            raise OcrError(f"tesseract timeout after {timeout}s") from exc
+        except OSError as exc:
+            raise OcrError(f"tesseract not runnable: {exc}") from exc
+        if proc.returncode != 0:
+            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            tail = " | ".join(msg[-3:]) if msg else ""
+            raise OcrError(f"tesseract failed (exit {proc.returncode}): {tail}"[:500])
+        try:
+            tsv = (base.with_suffix(".tsv")).read_text("utf-8", errors="replace")
+            pdf = (base.with_suffix(".pdf")).read_bytes()
+        except OSError as exc:
+            raise OcrError(f"tesseract produced no output: {exc}") from exc
+    return tsv, pdf
+
+
+def encode_jpeg(image_bgr: np.ndarray, quality: int = JPEG_QUALITY, denoise: bool = JPEG_DENOISE) -> bytes:
+    if denoise:
+        image_bgr = cv2.GaussianBlur(image_bgr, (3, 3), 0.7)
+    ok, buf = cv2.imencode(
+        ".jpg", image_bgr,
+        [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_OPTIMIZE, 1, cv2.IMWRITE_JPEG_PROGRESSIVE, 1],
+    )
+    if not ok:
+        raise OcrError("jpeg encode failed")
+    return buf.tobytes()
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _load(path_or_image) -> tuple[np.ndarray, int | None]:
+    if isinstance(path_or_image, np.ndarray):
+        img = path_or_image
+        if img.ndim == 2:
+            img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        elif img.shape[2] == 4:
+            img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+        return np.ascontiguousarray(img.astype(np.uint8, copy=False)), None
+    if isinstance(path_or_image, (bytes, bytearray, memoryview)):
+        return decode_image(bytes(path_or_image))
+    try:
+        data = Path(path_or_image).read_bytes()
+    except OSError as exc:
+        raise OcrError(f"decode: cannot read {path_or_image}: {exc.strerror or exc}") from exc
+    return decode_image(data)
+
+
+RECOG_MAX_DPI = int(os.environ.get("SOHOA_OCR_RECOG_DPI", "200"))
+OSD_TRIGGER_CONF = 75.0  # below this mean confidence an unhinted page gets an OSD check
+
+
+@dataclass
+class _Pass:
+    prep: Prepared
+    tsv: str = ""
+    text_pdf: bytes | None = None
+    mean_conf: float | None = None
+    word_count: int = 0
+    sideways: float = 0.0  # share of words taller than wide
+    error: str | None = None
+    lines: list[dict] | None = None
+    ordered: list[list[Word]] | None = None  # words kept, lines in reading order
+    recog_size: tuple[int, int] | None = None  # (width, height) of the recognised image
+
+
+def _recognise(img, rotate, deskew_deg, lang, dpi, timeout) -> _Pass:
+    prep = prepare(img, rotate=rotate, deskew_deg=deskew_deg)
+    p = _Pass(prep)
+    recog, rdpi = prep.recog, dpi
+    if dpi > RECOG_MAX_DPI:
+        # tesseract's vie model reads 13-14 pt text best near 200 dpi: finer scans are
+        # reduced for recognition only (fewer tone-mark confusions, less CPU); the page
+        # size in the text-layer PDF (pixels / dpi) is unchanged, so it still fits the image.
+        f = RECOG_MAX_DPI / dpi
+        h, w = recog.shape
+        recog = cv2.resize(recog, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+        rdpi = dpi * recog.shape[1] / w
+    try:
+        p.tsv, p.text_pdf = run_tesseract(recog, lang=lang, dpi=round(rdpi), timeout=timeout)
+    except OcrError as exc:
+        p.error = str(exc)
+        return p
+    words = drop_noise(tsv_words(p.tsv))
+    p.word_count = len(words)
+    p.mean_conf = round(sum(w.conf for w in words) / len(words), 2) if words else None
+    p.ordered = reading_order(words)
+    p.lines = line_records(p.ordered, prep.recog.shape[1] / recog.shape[1])
+    p.recog_size = (recog.shape[1], recog.shape[0])
+    p.sideways = _sideways_share(p.tsv)
+    return p
+
+
+def _suspect_orientation(p: _Pass) -> bool:
+    if p.error:
+        return False  # a crash/timeout is not an orientation problem; don't double the cost
+    if p.word_count == 0:
+        return False  # blank page: nothing to orient
+    return (p.mean_conf or 0) < OSD_TRIGGER_CONF or p.sideways > 0.5
+
+
+def _sideways_share(tsv: str) -> float:
+    tall = total = 0
+    for line in tsv.splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) < 12 or parts[0] != "5" or len(parts[11].strip()) < 3:
+            continue
+        w, h = int(parts[8]), int(parts[9])
+        total += 1
+        tall += h > 1.5 * w
+    return tall / total if total else 0.0
+
+
+def error_reason_vi(error: str) -> str:
+    """Vietnamese reason for a failed page, for the review list (the technical error is
+    kept beside it)."""
+    e = error.lower()
+    if e.startswith("decode"):
+        return "Không đọc được ảnh trang (tệp hỏng hoặc không phải ảnh): cần quét lại"
+    if "timeout" in e:
+        return "Nhận dạng trang quá thời gian cho phép"
+    if e.startswith("worker failed"):
+        return "Tiến trình nhận dạng dừng đột ngột"
+    if "tesseract" in e:
+        return "Phần mềm nhận dạng (tesseract) báo lỗi"
+    return "Lỗi khi nhận dạng trang"
+
+
+LOW_LINE_SHARE = 0.25  # a page is reviewed when this share of its lines reads poorly
+
+
+def review_reason(mean_conf: float | None, lines: list[dict], min_conf: float) -> str | None:
+    """Vietnamese reason for human review, or None. Blank pages (no words) are not flagged."""
+    if mean_conf is None:
+        return None
+    if mean_conf < min_conf:
+        return f"Độ tin cậy nhận dạng thấp: {mean_conf:.0f}/100 (ngưỡng {min_conf:.0f})"
+    weak = [ln for ln in lines if ln["conf"] < min_conf]
+    if len(lines) >= 4 and len(weak) / len(lines) >= LOW_LINE_SHARE:
+        return f"{len(weak)}/{len(lines)} dòng có độ tin cậy dưới {min_conf:.0f}"
+    return None
+
+
+def qc_findings(img: np.ndarray, dpi: int | None) -> tuple[int | None, float | None]:
+    """(orientation, skew_deg) as QC measures them (``sohoa.scan.qc.check_image``): the
+    content's counter-clockwise turn (= the clockwise turn OCR applies) and the text
+    lines' counter-clockwise tilt. (None, None) when QC cannot tell."""
+    from sohoa.scan import qc  # here: qc is the heavier module, only needed without hints
+
+    try:
+        m = qc.check_image(img, dpi=(dpi, dpi) if dpi else None).metrics
+    except Exception:  # noqa: BLE001 - fall back to OCR's own estimates
+        return None, None
+    o, sk = m.get("orientation"), m.get("skew_deg")
+    return (int(o) % 360 if o is not None else None), (float(sk) if sk is not None else None)
+
+
+def ocr_page(
+    path_or_image,
+    *,
+    page: int = 1,
+    lang: str = "vie",
+    dpi: int | None = None,
+    rotate: int | None = None,
+    deskew_deg: float | None = None,
+    timeout: int = 120,
+    min_conf: float = DEFAULT_MIN_CONF,
+) -> PageOcr:
+    """OCR one page (path, encoded bytes or BGR array). Never raises for bad input."""
+    import time
+
+    from sohoa.ocr import pdf as pdfmod
+    t0 = time.perf_counter()
+    res = PageOcr(page, "", None, 0, False, 0, 0.0, None, None)
+    try:
+        img, file_dpi = _load(path_or_image)
+    except OcrError as exc:
+        res.error = str(exc)
+        res.seconds = round(time.perf_counter() - t0, 3)
+        return res
+    h0, w0 = img.shape[:2]
+    dpi = int(dpi or file_dpi or guess_dpi(w0, h0))
+    res.dpi = dpi
+    jpeg = None
+    try:
+        if rotate is None or deskew_deg is None:
+            # no QC findings (CLI, PDFs): measure them the way QC does (~50 ms, cheaper
+            # than our own skew search and than a wasted tesseract pass on an upside-down page)
+            q_rot, q_skew = qc_findings(img, dpi)
+            if deskew_deg is None and q_skew is not None:
+                deskew_deg = -q_skew
+        if rotate is None:
+            # Orientation from QC's measure; run OSD only when the result still looks
+            # wrong (low confidence, or mostly sideways words).
+            guess = q_rot or 0
+            first = _recognise(img, guess, deskew_deg, lang, dpi, timeout)
+            best = first
+            if _suspect_orientation(first):
+                try:
+                    rot = detect_orientation(first.prep.recog, timeout=min(timeout, 60))
+                except (subprocess.SubprocessError, OSError):
+                    rot = 0
+                if rot:
+                    second = _recognise(img, (guess + rot) % 360, deskew_deg, lang, dpi, timeout)
+                    if (second.mean_conf or 0) >= (first.mean_conf or 0):
+                        best = second
+        else:
+            best = _recognise(img, rotate, deskew_deg, lang, dpi, timeout)
+        prep = best.prep
+        res.rotation, res.deskew_deg = prep.rotation, prep.deskew_deg
+        display, shown_dpi = prep.display, dpi
+        dh, dw = display.shape[:2]
+        if PDF_MAX_DPI and dpi > PDF_MAX_DPI and max(dh, dw) / dpi <= CAP_MAX_LONG_INCH:
+            # a finer scan of a document page is shown at PDF_MAX_DPI (never below 200)
+            f = PDF_MAX_DPI / dpi
+            display = cv2.resize(display, (round(dw * f), round(dh * f)), interpolation=cv2.INTER_AREA)
+            shown_dpi = PDF_MAX_DPI
+        res.height_px, res.width_px = display.shape[:2]
+        jpeg = encode_jpeg(display)
+        if best.error:
+            raise OcrError(best.error)
+        # text from the TSV in reading order (columns unfolded), not tesseract's txt
+        res.lines = best.lines or []
+        res.text = "\n".join(ln["text"] for ln in res.lines)
+        res.mean_conf, res.word_count = best.mean_conf, best.word_count
+        res.review_reason = review_reason(res.mean_conf, res.lines, min_conf)
+        res.low_confidence = res.review_reason is not None
+        text_pdf = best.text_pdf
+        if best.ordered is not None and best.recog_size:
+            text_pdf = pdfmod.text_layer_pdf(text_pdf, best.ordered, *best.recog_size)
+        res.pdf = pdfmod.page_with_image(jpeg, res.width_px, res.height_px, shown_dpi, text_pdf=text_pdf)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop the batch
+        res.error = str(exc) if isinstance(exc, OcrError) else f"{type(exc).__name__}: {exc}"
+        if jpeg is not None:  # keep the page image even without a text layer
+            try:
+                res.pdf = pdfmod.page_with_image(jpeg, res.width_px, res.height_px, shown_dpi)
+            except Exception:  # noqa: BLE001
+                res.pdf = None
+    res.seconds = round(time.perf_counter() - t0, 3)
+    return res
+
+
+def _worker_init() -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"  # one tesseract thread per process: 2 cores = 2 pages
+    cv2.setNumThreads(1)
+
+
+def _ocr_job(args: tuple) -> PageOcr:
+    path, page, kwargs = args
+    return ocr_page(path, page=page, **kwargs)
+
+
+def make_pool(workers: int) -> ProcessPoolExecutor:
+    """Process pool for pages (forkserver: safe inside threaded Airflow workers)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_worker_init)
+
+
+def page_jobs(
+    paths: list,
+    *,
+    lang: str = "vie",
+    hints: dict[int, dict] | None = None,
+    timeout: int = 120,
+    min_conf: float = DEFAULT_MIN_CONF,
+) -> list[tuple]:
+    """(input, page number, ocr_page kwargs) per page; ``hints`` maps page number
+    (1-based) → {"rotate", "deskew_deg", "dpi"} from QC."""
+    hints = hints or {}
+    jobs = []
+    for i, p in enumerate(paths, 1):
+        h = hints.get(i, {})
+        kw = {"lang": lang, "timeout": timeout, "min_conf": min_conf}
+        for key in ("rotate", "deskew_deg", "dpi"):
+            if h.get(key) is not None:
+                kw[key] = h[key]
+        jobs.append((str(p) if not isinstance(p, (bytes, np.ndarray)) else p, i, kw))
+    return jobs
+
+
+def job_result(fut, page: int) -> PageOcr:
+    """A future's PageOcr; a crashed worker becomes an error on that page only."""
+    try:
+        return fut.result()
+    except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool
+        return PageOcr(page, "", None, 0, False, 0, 0.0, None, f"worker failed: {type(exc).__name__}: {exc}")
+
+
+def ocr_pages(
+    paths: list,
+    *,
+    lang: str = "vie",
+    workers: int = 2,
+    hints: dict[int, dict] | None = None,
+    timeout: int = 120,
+    min_conf: float = DEFAULT_MIN_CONF,
+    pool: ProcessPoolExecutor | None = None,
+) -> list[PageOcr]:
+    """OCR many pages in a process pool; results in input order, page = 1-based position.
+
+    A failing page (or even a crashed worker) gives that page an ``error``. Pass ``pool``
+    to reuse one pool across calls (no start-up cost per file).
+    """
+    jobs = page_jobs(paths, lang=lang, hints=hints, timeout=timeout, min_conf=min_conf)
+    if pool is None and (workers <= 1 or len(jobs) <= 1):
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        return [_ocr_job(j) for j in jobs]
+    own = pool is None
+    pool = pool or make_pool(min(workers, len(jobs)))
+    try:
+        futures = [pool.submit(_ocr_job, j) for j in jobs]
+        return [job_result(f, j[1]) for j, f in zip(jobs, futures)]
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def page_pdfs(results: list[PageOcr]) -> list[bytes]:
+    """One-page PDFs in order; a page without any PDF gets a placeholder stating why."""
+    from sohoa.ocr import pdf as pdfmod
+    out = []
+    for r in results:
+        if r.pdf is not None:
+            out.append(r.pdf)
+        else:
+            out.append(pdfmod.blank_page_pdf(595.0, 842.0, f"Trang {r.page}: {r.error or 'không có ảnh'}"))
+    return out
+
+
+def build_document(results: list[PageOcr], metadata: dict) -> bytes:
+    """Two-layer PDF/A-2b for a whole file from per-page results (all pages kept)."""
+    from sohoa.ocr import pdf as pdfmod
+    return pdfmod.build_pdfa(page_pdfs(results), metadata=metadata)
+
+
+def document_text(results: list[PageOcr]) -> str:
+    """Pages joined with form feeds (like pdftotext), NFC."""
+    return "\f".join(r.text for r in results)
+
+
+def pdf_page_images(data: bytes, out_dir: Path, stem: str) -> list[tuple[Path, int | None]]:
+    """Extract the largest image of every PDF page to files → [(path, dpi)]; a page
+    without an image yields a path that does not exist (→ decode error for that page)."""
+    import pikepdf
+    from pikepdf import PdfImage
+
+    out: list[tuple[Path, int | None]] = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for n, page in enumerate(pdf.pages, 1):
+            target = out_dir / f"{stem}-p{n:04d}"
+            best = None
+            try:
+                for _name, raw in page.images.items():
+                    im = PdfImage(raw)
+                    if best is None or im.width * im.height > best.width * best.height:
+                        best = im
+            except Exception:  # noqa: BLE001
+                best = None
+            dpi = None
+            if best is None:
+                out.append((target.with_suffix(".missing"), None))
+                continue
+            try:
+                written = Path(best.extract_to(fileprefix=str(target)))
+            except Exception:  # noqa: BLE001 - unusual encodings: go through Pillow
+                try:
+                    written = target.with_suffix(".png")
+                    best.as_pil_image().convert("RGB").save(written)
+                except Exception:  # noqa: BLE001
+                    out.append((target.with_suffix(".missing"), None))
+                    continue
+            width_in = float(page.mediabox[2] - page.mediabox[0]) / 72.0
+            if width_in > 0:
+                dpi = int(round(best.width / width_in))
+            out.append((written, dpi))
+    return out
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # a reader never sees half a PDF
+
+
+def ocr_cli(paths: list[str], out_dir: str, lang: str = "vie", workers: int = 2) -> int:
+    """Write DIR/<stem>.txt (UTF-8 NFC, pages separated by form feed) and DIR/<stem>.pdf
+    (searchable PDF/A-2b) for every input image or PDF, with the pipeline's preparation.
+
+    All pages of all inputs share one process pool (both cores busy even for many
+    one-page images). Exit code: 0 all pages read; 1 some pages failed (outputs still
+    written, failed pages reported on stderr); 2 an input could not be processed at all."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    code = 0
+    with tempfile.TemporaryDirectory(prefix="sohoa-cli-") as tmp:
+        queued: list[tuple[Path, list[tuple]]] = []
+        for n, p in enumerate(map(Path, paths)):
+            try:
+                if p.suffix.lower() == ".pdf":
+                    pages = pdf_page_images(p.read_bytes(), Path(tmp), f"{n:04d}")
+                    hints = {i: {"dpi": d} for i, (_, d) in enumerate(pages, 1) if d}
+                    queued.append((p, page_jobs([q for q, _ in pages], lang=lang, hints=hints)))
+                else:
+                    queued.append((p, page_jobs([p], lang=lang)))
+            except Exception as exc:  # noqa: BLE001 - e.g. an unreadable PDF
+                print(f"{p}: không xử lý được: {type(exc).__name__}: {exc}", file=sys.stderr)
+                code = 2
+        total = sum(len(j) for _, j in queued)
+        pool = make_pool(min(workers, total)) if workers > 1 and total > 1 else None
+        try:
+            futures = [[pool.submit(_ocr_job, j) for j in jobs] if pool else None for _, jobs in queued]
+            for (p, jobs), futs in zip(queued, futures):
+                try:
+                    results = ([job_result(f, j[1]) for j, f in zip(jobs, futs)] if futs
+                               else [_ocr_job(j) for j in jobs])
+                    meta = {"file_code": p.stem, "title": p.stem, "language": lang}
+                    _write_atomic(out / f"{p.stem}.pdf", build_document(results, meta))
+                    _write_atomic(out / f"{p.stem}.txt", document_text(results).encode("utf-8"))
+                except Exception as exc:  # noqa: BLE001
+                    print(f"{p}: không xử lý được: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    code = 2
+                    continue
+                for r in results:
+                    if r.error:
+                        print(f"{p}: trang {r.page}: {error_reason_vi(r.error)} ({r.error})", file=sys.stderr)
+                        code = max(code, 1)
+                    elif r.low_confidence:
+                        print(f"{p}: trang {r.page}: cần kiểm tra lại — {r.review_reason}", file=sys.stderr)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+    return code
+
+
+# --------------------------------------------------------------------------- synthetic pages
+
+
+def render_text_page(
+    lines: list[str],
+    *,
+    dpi: int = 200,
+    font_pt: float = 13.5,
+    font_path: str = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
+    page_mm: tuple[float, float] = (210.0, 297.0),
+    paper_rgb: tuple[int, int, int] = (255, 255, 255),
+) -> np.ndarray:
+    """Render text lines on an (A4) page → BGR array. For tests, benchmarks and demo data."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    w = int(round(page_mm[0] / 25.4 * dpi))
+    h = int(round(page_mm[1] / 25.4 * dpi))
+    im = Image.new("RGB", (w, h), paper_rgb)
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.truetype(font_path, int(round(font_pt * dpi / 72)))
+    x, y = int(25 / 25.4 * dpi), int(25 / 25.4 * dpi)
+    step = int(round(font_pt * 1.6 * dpi / 72))
+    for line in lines:
+        draw.text((x, y), line, fill=(20, 20, 20), font=font)
+        y += step
+    return cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2BGR)
