@@ -12,7 +12,6 @@ import numpy as np
 import pikepdf
 import pytest
 from pikepdf import PdfImage
-
 from sohoa.ocr import recognition as ocr
 from sohoa.ocr.pdf import check_pdf, pdf_text
 

@@ -14,15 +14,13 @@ import cv2
 import pikepdf
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
-
-from sohoa.ocr import recognition as ocr
-
-from sohoa.ocr import phase as ocr_phase
 from sohoa.core.db.models import Agency, Event, File, Page
 from sohoa.core.db.session import make_engine, migrate, session_scope
-from sohoa.ocr.pdf import check_pdf, pdf_text
 from sohoa.core.storage import LocalStorage, sha256_bytes
+from sohoa.ocr import phase as ocr_phase
+from sohoa.ocr import recognition as ocr
+from sohoa.ocr.pdf import check_pdf, pdf_text
+from sqlalchemy import func, select
 
 P1 = ["Quyết định về việc phê duyệt danh mục hồ sơ", "có thời hạn bảo quản vĩnh viễn năm 2016."]
 P3 = ["Biên bản bàn giao tài liệu lưu trữ của", "Ủy ban nhân dân phường Hàng Bạc."]
