@@ -136,7 +136,7 @@ def corrupt_page(source: str, page: int, error: str) -> PageCheck:
         verdict="reject",
         defects=["corrupt"],
         metrics={},
-        reasons_vi=[f"Không đọc được tệp ảnh ({error}), cần kiểm tra tệp hoặc quét lại"],
+        reasons_vi=[scan_input.reason_vi(error)],  # Vietnamese, no exception names
         error=error,
         fix={},
     )
