@@ -133,8 +133,8 @@ def tcvn3_to_unicode(text: str) -> str:
         out = codecs.charmap_decode(text.encode("latin-1"), "strict", _TCVN3_CHARMAP)[0]
     except UnicodeEncodeError:  # a character above U+00FF (€, …): the general way
         out = text.translate(_TCVN3_TABLE)
-    if out != text:
-        out = _TCVN3_PAIR_RE.sub(lambda m: TCVN3_CAPITAL_PAIRS[m.group(0)], out)
+    # (also when nothing else changed: "Yý" is TCVN3 for "Ý", ý being its own code)
+    out = _TCVN3_PAIR_RE.sub(lambda m: TCVN3_CAPITAL_PAIRS[m.group(0)], out)
     return _restore_caps(text, out)
 
 
