@@ -188,3 +188,89 @@ def test_no_message_a_person_reads_names_an_exception(tmp_path):
     assert len(messages) > 200
     named = sorted({m for m in messages if EXCEPTION_NAME.search(m)})
     assert not named, named[:10]
+
+
+# ------------------------------------------------------------------ 6. text that looks like a formula
+
+FORMULAS = ['=HYPERLINK("http://x.example/a";"bấm")', "+84 912 345 678", "-1+2", "@SUM(A1:A9)",
+            "=1+1", "\t=cmd"]
+_F_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _formula_cells(xlsx: bytes) -> list[str]:
+    """Formula cells of a workbook, from the XML itself and as openpyxl reads it."""
+    found = []
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and _F_ELEMENT.search(z.read(name)):
+                found.append(name)
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    found += [f"{ws.title}!{c.coordinate}" for ws in wb for row in ws.iter_rows() for c in row
+              if c.data_type == "f"]
+    return found
+
+
+def _texts(xlsx: bytes) -> set[str]:
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    return {c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+
+
+def test_formula_like_text_is_stored_as_given_and_written_as_text():
+    def q(v: str) -> str:
+        return '"' + v.replace('"', '""') + '"'
+    rows = [f"{i},{q(v[:20])},{q(v)},2019,Vĩnh viễn,{q(v)}" for i, v in enumerate(FORMULAS, 1)]
+    rows.append('9,"=A1",' + '"' + "=" * 1200 + '",2019,Vĩnh viễn,')  # too long: an error line
+    p = parse_inventory(_csv(*rows), "=danh_muc.csv", today=TODAY)
+    stored = {r.title for r in p.rows}
+    assert {v.strip() for v in FORMULAS} <= stored  # stored as given (NFC, stripped)
+    book = write_error_workbook('=HYPERLINK("http://x";"cơ quan")', "=danh_muc.csv", p)
+    assert not _formula_cells(book)
+    assert any(t.startswith("=====") for t in _texts(book))
+    slips = write_slip_error_workbook("=phieu.xlsx", "0" * 64, len(FORMULAS), [
+        {"row": i, "field": v, "value": v, "problem": v, "fix": v} for i, v in enumerate(FORMULAS, 2)])
+    assert not _formula_cells(slips)
+    assert {v for v in FORMULAS if not v.startswith("\t")} <= _texts(slips)
+
+
+def test_weekly_report_workbook_keeps_formula_like_text(engine):
+    from sohoa.core.db.models import Agency, File
+    from sohoa.core.db.session import session_scope
+    from sohoa.reporting import numbers as report_numbers
+    from sohoa.reporting.xlsx import render_xlsx
+
+    with session_scope(engine) as s:
+        a = Agency(code="F01", name=FORMULAS[0], level="commune", status="active")
+        s.add(a)
+        s.flush()
+        for v in FORMULAS:
+            s.add(File(agency_id=a.id, notation=v[:20], title=v, status="inventoried",
+                       access_mode="public"))
+        s.flush()
+        n = report_numbers.progress_numbers(s, date(2025, 9, 17))
+    rescans = [{"agency_code": "F01", "file": v[:20], "restricted": False, "title": v,
+                "page_no": 1, "reasons": v, "opened_at": None} for v in FORMULAS]
+    book = render_xlsx(n, rescans)
+    assert not _formula_cells(book)
+    assert FORMULAS[0] in _texts(book) and "@SUM(A1:A9)" in _texts(book)
+
+
+def test_registry_csv_export_keeps_formula_like_names_as_text():
+    """Rule for the CSV files sohoa writes for people (exports): a text cell that would
+    start a formula gets a leading apostrophe (Excel shows it as text); sohoa takes it off
+    when reading the file back, so the round trip is exact."""
+    import csv
+
+    from sohoa.core.fields import csv_text, from_csv_text
+    from sohoa.intake.agencies import RegistryRow, read_registry_csv, write_registry_csv
+
+    rows = [RegistryRow("X01", "Sở A", "department", None, "active", None, None),
+            RegistryRow("X02", FORMULAS[0], "commune", "X01", "active", None, None),
+            RegistryRow("X03", "-Ban quản lý", "commune", "X01", "active", None, None)]
+    out = write_registry_csv(rows)
+    cells = [c for rec in csv.reader(io.StringIO(out.decode("utf-8"))) for c in rec]
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert "'" + FORMULAS[0] in cells
+    back = read_registry_csv(out)
+    assert [(r.code, r.name) for r in back] == [(r.code, r.name) for r in rows]
+    for v in FORMULAS + ["'quoted", "'=already", "plain", ""]:
+        assert from_csv_text(csv_text(v)) == v
