@@ -43,7 +43,8 @@ from PIL import Image, ImageSequence
 from sohoa.scan.thresholds import Thresholds
 
 __all__ = ["PDF_SUFFIXES", "RASTER_SUFFIXES", "SUFFIXES", "DeclaredSizeExceeded", "SourcePage",
-           "check_declared_size", "extract_page", "is_container", "iter_pages", "reason_vi",
+           "check_declared_size", "extract_page", "is_container", "iter_pages", "page_count",
+           "reason_vi",
            "valid_dpi"]
 
 RASTER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".j2k", ".jpx",
@@ -722,6 +723,26 @@ def iter_pages(path: Path | str, *, fast: bool = True,
         yield SourcePage(1, None, None, "not a readable PDF: no %PDF header")
     else:
         yield from _iter_raster(data, fast, t)
+
+
+def page_count(path: Path | str) -> int:
+    """Pages of one delivered file, read from its structure only (no image decoded); 1 when
+    it cannot tell (QC will report the file). For progress displays."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in PDF_SUFFIXES:
+            import pikepdf
+
+            with pikepdf.open(path) as pdf:
+                return max(1, len(pdf.pages))
+        if path.suffix.lower() in (".tif", ".tiff"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(path) as im:
+                    return max(1, getattr(im, "n_frames", 1))
+    except Exception:  # noqa: BLE001 - unreadable: one (rejected) page
+        return 1
+    return 1
 
 
 def extract_page(path: Path | str, page: int,
