@@ -347,7 +347,9 @@ def _refuse(what: str, got: int | str, bound: int | str) -> DeclaredSizeExceeded
                                 "refused as a possible decompression bomb")
 
 
-def _inflate_bounded(data: bytes, bound: int) -> bytes:
+def _inflate_bounded(data: bytes, bound: int, keep: bool = True) -> bytes:
+    """Inflate ``data``, refusing past ``bound`` bytes; ``keep=False`` only counts (the
+    last filter: nothing reads its output here), so memory stays one chunk."""
     d = zlib.decompressobj()
     out: list[bytes] = []
     n = pos = 0
@@ -360,11 +362,13 @@ def _inflate_bounded(data: bytes, bound: int) -> bytes:
                 pos += _INFLATE_CHUNK
             else:
                 break
-            piece = d.decompress(buf, bound + 1 - n)  # never 0 (= unlimited): n <= bound
+            # never 0 (= unlimited): n <= bound; counting, one MiB at a time is enough
+            piece = d.decompress(buf, bound + 1 - n if keep else min(bound + 1 - n, 1 << 20))
             n += len(piece)
             if n > bound:
                 raise _refuse("Flate stream", f"more than {bound} bytes", f"{bound} bytes")
-            out.append(piece)
+            if keep:
+                out.append(piece)
     except zlib.error:
         pass  # damaged stream: the decoder reports it; what was read stays bounded
     return b"".join(out)
@@ -477,7 +481,7 @@ def check_declared_size(img, t: Thresholds | None = None) -> None:
     while i < len(filters) and filters[i] in _GENERIC:
         f = filters[i]
         if f in _FLATE:
-            data = _inflate_bounded(data, bound)
+            data = _inflate_bounded(data, bound, keep=i + 1 < len(filters))
         elif f in _RUNLENGTH:
             data = _runlength_bounded(data, bound)
         elif f in _LZW:
