@@ -186,3 +186,23 @@ def test_scan_phase_logs_a_line_per_file_for_the_task_log(engine, tmp_path, capl
     assert len(lines) == 2
     assert lines[0].startswith("Kiểm tra ảnh 1/2 hồ sơ: G01/01/VP: 1 trang (đạt ")
     assert lines[1] == "Kiểm tra ảnh 2/2 hồ sơ: G01/02/VP: chưa giao ảnh"
+
+
+def test_pipeline_on_a_terminal_shows_its_phases(tmp_path, monkeypatch):
+    """`sohoa pipeline` on an empty project: the phases line (6/6) on the terminal, the JSON
+    summary alone on stdout."""
+    import json
+
+    monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOHOA_DB_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("SOHOA_SHARED_DB_URL", f"sqlite:///{tmp_path / 's.db'}")
+    for var in ("SOHOA_STORAGE", "SOHOA_STORAGE_ROOT", "SOHOA_SHARED_CONN_ID", "SOHOA_INTAKE_DIR",
+                "SOHOA_DELIVERY_DIR", "SOHOA_INTAKE_PREFIX"):
+        monkeypatch.delenv(var, raising=False)
+    rc, out, err = run_cli(["pipeline"], tty=True)
+    assert rc == 0 and set(json.loads(out)) >= {"scan_qc", "ocr", "progress_report"}
+    assert "Các khâu" in err and "6/6 khâu" in err and "Kiểm tra ảnh" in err
+    # `sohoa pipeline --json`: the same switch as `sohoa qc --json` (cli.main), tested above
+    from sohoa.cli import build_parser
+
+    assert build_parser().parse_args(["pipeline", "--json"]).json
