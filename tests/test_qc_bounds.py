@@ -195,3 +195,11 @@ def test_codecs_are_held_to_the_declared_size_by_their_headers(tmp_path):
     for r in res[:4]:
         assert "declared image size" in r.error and "bom giải nén" in r.reasons_vi[0]
     assert res[4].error is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_jbig2_header_reader_never_fails_on_garbage(data):
+    """A damaged stream must reach the decoder (which reports it), not crash the bound."""
+    for w, h in scan_input.jbig2_sizes(data):
+        assert 0 <= w < 2**32 and 0 <= h < 2**32
