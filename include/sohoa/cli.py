@@ -84,7 +84,7 @@ def cmd_intake(args) -> int:
 def cmd_qc(args) -> int:
     from sohoa.scan.qc import qc_cli
 
-    return qc_cli(args.paths, as_json=args.json)
+    return qc_cli(args.paths, as_json=args.json)  # --json: no progress line either
 
 
 def cmd_rescan(args) -> int:
@@ -114,7 +114,7 @@ def cmd_ocr(args) -> int:
 def cmd_pipeline(args) -> int:
     from sohoa.pipeline import run_all
 
-    _print(run_all(args.agency, args.file))
+    _print(run_all(args.agency, args.file))  # the summary on stdout, progress on stderr
     return 0
 
 
@@ -127,7 +127,12 @@ def cmd_report(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sohoa", description="Số hóa hồ sơ lưu trữ")
+    p = argparse.ArgumentParser(
+        prog="sohoa", description="Số hóa hồ sơ lưu trữ",
+        epilog="Long commands (qc, ocr, pipeline) show a progress line on stderr when it is a "
+               "terminal; none with --json, --no-progress or SOHOA_PROGRESS=0.")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line on stderr (also: --json, SOHOA_PROGRESS=0)")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("db", help="bring the project database schema up to date")
@@ -178,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pipeline", help="run every phase once, without Airflow")
     s.add_argument("--agency")
     s.add_argument("--file")
+    s.add_argument("--json", action="store_true",
+                   help="machine use: only the JSON summary, no progress line")
     s.set_defaults(func=cmd_pipeline)
 
     s = sub.add_parser("report", help="build the weekly progress report")
@@ -188,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.no_progress or getattr(args, "json", False):
+        from sohoa.core.progress import set_quiet
+
+        set_quiet(True)
     return args.func(args)
 
 

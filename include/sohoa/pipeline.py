@@ -30,6 +30,7 @@ from sohoa.scan import phase as scan_phase
 from sohoa.core.config import get_settings
 from sohoa.core.db.models import Agency, File
 from sohoa.core.db.session import make_engine, migrate, session_scope
+from sohoa.core.progress import Progress
 from sohoa.core.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -63,17 +64,23 @@ def run_intake(agency: str | None = None) -> dict:
                   for code, key in intake.find_lists_in_storage(storage, settings.intake_prefix,
                                                                 agency)]
     results, failures = [], []
-    for code, name, read, source in found:
-        try:
-            with session_scope() as s:
-                results.append(intake.intake_list(s, storage, code, read(), name, source=source))
-        except Exception as exc:  # noqa: BLE001 - recorded, reported, batch goes on
-            log.exception("intake failed for %s/%s", code, name)
-            failures.append({"agency": code, "filename": name, "error": str(exc)})
-            with session_scope() as s:
-                events.record(s, entity="inventory_submissions", entity_id=None,
-                              phase="inventory", action="rejected_list",
-                              details={"agency": code, "filename": name, "error": str(exc)})
+    with Progress("Nhận danh mục", len(found), unit="danh mục", log=log) as progress:
+        for code, name, read, source in found:
+            try:
+                with session_scope() as s:
+                    results.append(intake.intake_list(s, storage, code, read(), name,
+                                                      source=source))
+                r = results[-1]
+                progress.advance(item=f"{code}/{name}: {r['status']}"
+                                      + (f", {r['error_rows']} dòng lỗi" if r.get("error_rows") else ""))
+            except Exception as exc:  # noqa: BLE001 - recorded, reported, batch goes on
+                log.exception("intake failed for %s/%s", code, name)
+                failures.append({"agency": code, "filename": name, "error": str(exc)})
+                with session_scope() as s:
+                    events.record(s, entity="inventory_submissions", entity_id=None,
+                                  phase="inventory", action="rejected_list",
+                                  details={"agency": code, "filename": name, "error": str(exc)})
+                progress.advance(item=f"{code}/{name}: không nhận được")
     loaded = [r for r in results if r["status"] == "loaded"]
     return {"lists": len(results), "loaded": len(loaded), "failures": failures,
             "changed": bool(loaded), "submission_ids": [r["submission_id"] for r in loaded],
@@ -169,15 +176,20 @@ def run_report(as_of: date | None = None) -> dict:
 
 
 def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
-    """Every phase in order, without Airflow (CLI `sohoa pipeline`)."""
+    """Every phase in order, without Airflow (CLI `sohoa pipeline`); on a terminal, a
+    progress line for the phases and one for the files of the long ones."""
     prepare_database()
-    return {
-        "inventory_intake": run_intake(agency),
-        "arrangement": run_arrangement(agency, file_ref),
-        "scan_qc": run_scan_qc(agency, file_ref),
-        "ocr": run_ocr(agency, file_ref),
-        "integration": run_integration(agency, file_ref),
-        "progress_report": run_report(),
-    }
+    steps = (("inventory_intake", lambda: run_intake(agency)),
+             ("arrangement", lambda: run_arrangement(agency, file_ref)),
+             ("scan_qc", lambda: run_scan_qc(agency, file_ref)),
+             ("ocr", lambda: run_ocr(agency, file_ref)),
+             ("integration", lambda: run_integration(agency, file_ref)),
+             ("progress_report", run_report))
+    out = {}
+    with Progress("Các khâu", len(steps), unit="khâu", log=log) as progress:
+        for name, step in steps:
+            out[name] = step()
+            progress.advance(item=name)
+    return out
 
 

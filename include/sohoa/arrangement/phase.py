@@ -211,9 +211,13 @@ def import_record_slips(session: Session, data: bytes, filename: str, *,
     matched to its file by file code or by agency code + notation, validated, stored, and
     its values copied onto the file (each change an event). Unchanged slips change
     nothing; rows that cannot be used come back with Vietnamese reasons."""
-    from sohoa.intake.inventory import read_sheet_records
+    from sohoa.intake.inventory import UnreadableSheet, read_sheet_records
 
-    header, rows = read_sheet_records(data, filename, SLIP_HEADERS)
+    try:
+        header, rows = read_sheet_records(data, filename, SLIP_HEADERS)
+    except UnreadableSheet as exc:
+        return {"rows": 0, "slips": 0, "updated": 0,
+                "errors": [{"row": 0, "problem": exc.problem, "fix": exc.fix}]}
     if header is None:
         return {"rows": 0, "slips": 0, "updated": 0, "errors": [
             {"row": 0, "problem": "Không tìm thấy dòng tiêu đề cột của phiếu tin "

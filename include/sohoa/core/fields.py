@@ -25,6 +25,25 @@ from functools import lru_cache
 # --------------------------------------------------------------------------- text
 
 
+#: First characters a spreadsheet reads as the start of a formula (or of a hidden cell).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell for a CSV the project writes for people (exports they may open in
+    Excel): text that would start a formula gets a leading apostrophe, so Excel and
+    LibreOffice keep it as text; :func:`from_csv_text` takes it off again when sohoa reads
+    the file back. Data stored in the database keeps the text exactly as given."""
+    return "'" + value if value.lstrip("'").startswith(FORMULA_START) else value
+
+
+def from_csv_text(value: str) -> str:
+    """Inverse of :func:`csv_text`: one leading apostrophe off where it added one."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def nfc(value: str) -> str:
     """Unicode NFC + strip + collapse internal whitespace (incl. NBSP, newlines);
     control and invisible format characters (BEL, zero-width space, BOM...) removed."""

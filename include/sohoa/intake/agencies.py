@@ -21,7 +21,7 @@ from sohoa.core.db.models import (
     AgencyVersion,
     PlanTarget,
 )
-from sohoa.core.fields import AGENCY_CODE_RE, fold, nfc
+from sohoa.core.fields import AGENCY_CODE_RE, csv_text, fold, from_csv_text, nfc
 
 REGISTRY_COLUMNS = ("code", "name", "level", "parent_code", "status", "successor_code",
                     "effective_date")
@@ -102,7 +102,13 @@ def read_registry(data: bytes, filename: str = "agencies.csv") -> list[RegistryR
     if data.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
         recs = _records_from_xlsx(data)
     else:
-        recs = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise RegistryError("Tệp danh mục cơ quan không phải văn bản Unicode (UTF-8): mở "
+                                "bằng Excel và lưu lại dạng «CSV UTF-8» hoặc .xlsx") from None
+        recs = [{k: from_csv_text(v) if isinstance(v, str) else v for k, v in rec.items()}
+                for rec in csv.DictReader(io.StringIO(text))]
     rows = []
     for n, rec in enumerate(recs, start=2):
         rec = {_HEADER_ALIASES.get(fold(k or ""), (k or "").strip()): (v or "").strip()
@@ -121,7 +127,10 @@ def read_registry(data: bytes, filename: str = "agencies.csv") -> list[RegistryR
                 if (rec.get("effective_date") or "").strip() else None,
                 successor_codes=succ,
             ))
-        except (KeyError, ValueError) as exc:
+        except KeyError as exc:
+            raise RegistryError(f"Dòng {n}: thiếu cột «{exc.args[0]}» (cần các cột "
+                                f"{', '.join(REGISTRY_COLUMNS)})") from exc
+        except ValueError as exc:
             raise RegistryError(f"Dòng {n}: không đọc được ({exc})") from exc
     validate_registry(rows)
     return rows
@@ -414,7 +423,8 @@ def write_registry_csv(rows: list[RegistryRow]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(REGISTRY_COLUMNS)
-    for r in rows:
-        w.writerow([r.code, r.name, r.level, r.parent_code or "", r.status,
-                    ";".join(r.successor_codes), r.effective_date.isoformat() if r.effective_date else ""])
+    for r in rows:  # names that look like a formula stay text in Excel (fields.csv_text)
+        w.writerow([csv_text(v) for v in (
+            r.code, r.name, r.level, r.parent_code or "", r.status, ";".join(r.successor_codes),
+            r.effective_date.isoformat() if r.effective_date else "")])
     return buf.getvalue().encode("utf-8")

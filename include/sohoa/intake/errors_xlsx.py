@@ -28,9 +28,14 @@ WIDTHS = (8, 26, 34, 50, 60)
 HEADER_ROW = 4  # title row 1, file row 2, summary row 3, table header row 4
 
 
+EXCEL_CELL_MAX = 32767  # characters Excel keeps in one cell
+
+
 def _clean(value: object) -> object:
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if len(value) > EXCEL_CELL_MAX:  # Excel would "repair" (empty) the whole workbook
+            value = value[:EXCEL_CELL_MAX - 60] + f"… (cắt bớt: ô dài {len(value)} ký tự)"
     return value
 
 

@@ -53,10 +53,9 @@ Decisions (documented rules, constants in :mod:`sohoa.core.fields`)
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
-import zipfile
+import logging
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
@@ -92,7 +91,15 @@ from sohoa.intake.values import (
     to_text,
 )
 
+log = logging.getLogger(__name__)
+
 ROW_BATCH = 2000  # valid rows per on_rows() call (see parse_inventory)
+EXCERPT = 300  # characters of an over-long cell shown back in the error list
+
+
+def _n(x: int) -> str:
+    """12345 → "12.345" (Vietnamese thousands separator)."""
+    return f"{x:,}".replace(",", ".")
 
 # ----------------------------------------------------------------- data classes
 
@@ -160,6 +167,35 @@ def _file_error(code: str, problem: str, fix: str, *, row: int = 0, field_: str 
     return RowError(row, field_, value, problem, fix, code)
 
 
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def _named_workbook(filename: str) -> bool:
+    return filename.lower().endswith(_WORKBOOK_SUFFIXES)
+
+
+def _unreadable(kind: str, filename: str) -> RowError:
+    """The clerk's message for a list that cannot be opened: what it is, what to do."""
+    resave = ("Mở tệp bằng Excel trên máy của cơ quan; nếu mở được, chọn Lưu thành (Save As) "
+              "dạng «Excel Workbook (.xlsx)» rồi gửi lại tệp mới. Nếu Excel không mở được, "
+              "tệp đã hỏng: lấy lại bản gốc và gửi lại.")
+    if kind == "not_workbook":
+        problem = (f"Tệp «{filename}» không phải bảng tính Excel: tên tệp có đuôi Excel nhưng "
+                   "nội dung không phải (có thể bị đổi tên, bị hỏng hoặc gửi nhầm tệp).")
+    elif kind == "xlsx":
+        problem = (f"Tệp «{filename}» không mở được như bảng tính Excel (.xlsx): tệp bị hỏng, "
+                   "bị cắt ngắn khi gửi, hoặc không phải tệp Excel.")
+    elif kind == "xls":
+        problem = (f"Tệp «{filename}» không mở được như bảng tính Excel 97–2003 (.xls): tệp bị "
+                   "hỏng, có đặt mật khẩu, hoặc không phải tệp Excel.")
+        resave += " Nếu tệp có đặt mật khẩu, bỏ mật khẩu trước khi lưu."
+    else:
+        problem = (f"Không đọc được nội dung tệp «{filename}» như một bảng dạng văn bản (CSV).")
+        resave = ("Mở danh mục bằng Excel và lưu lại dạng «Excel Workbook (.xlsx)» hoặc "
+                  "«CSV UTF-8», rồi gửi lại.")
+    return _file_error("unreadable", problem, resave, value=filename)
+
+
 def parse_inventory(data: bytes, filename: str, *, today: date | None = None,
                     on_rows: Callable[[list[InventoryRow]], None] | None = None) -> ParsedList:
     """Parse one inventory list. Never raises on bad content: problems are returned as
@@ -185,6 +221,12 @@ def _parse_inventory(data: bytes, filename: str, today: date,
     encoding = ""
     empty = ParsedList([], [], 0, [], {}, "", sha)
     conv = L.Conversion()
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        empty.errors.append(_file_error(
+            "unreadable", f"Tệp «{filename}» trống ({_n(len(data))} byte): không có dòng nào.",
+            "Mở lại danh mục trên máy, kiểm tra có nội dung, lưu lại (.xlsx hoặc .csv UTF-8) "
+            "rồi gửi lại; nếu tệp gửi qua thư điện tử, đính kèm lại.", value=filename))
+        return empty
     try:
         if kind == "xlsx":
             tables = read_xlsx(data)
@@ -203,16 +245,11 @@ def _parse_inventory(data: bytes, filename: str, today: date,
             conv = L.convert_cells([cells for t in tables for _, cells in t.rows])
             for t in tables:
                 t.rows = [(rn, norm_cells(cells)) for rn, cells in t.rows]
-    except (zipfile.BadZipFile, ValueError, OSError, KeyError, csv.Error) as exc:
-        empty.errors.append(_file_error(
-            "unreadable", f"Không đọc được tệp «{filename}» ({type(exc).__name__}).",
-            "Kiểm tra tệp có mở được bằng Excel không; lưu lại dạng .xlsx hoặc .csv (UTF-8) "
-            "rồi gửi lại.", value=filename))
-        return empty
-    except Exception as exc:  # noqa: BLE001 - xlrd/openpyxl raise many types
-        empty.errors.append(_file_error(
-            "unreadable", f"Không đọc được tệp «{filename}» ({type(exc).__name__}).",
-            "Mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại.", value=filename))
+    except Exception as exc:  # noqa: BLE001 - zip/xlrd/openpyxl/csv raise many types
+        # the clerk reads what is wrong and what to do; the operator's log keeps the cause
+        log.info("inventory list %s unreadable as %s: %s: %s", filename, kind,
+                 type(exc).__name__, exc)
+        empty.errors.append(_unreadable(kind, filename))
         return empty
     empty.encoding = encoding
     empty.conversion = conv.as_dict() if conv.cells else None
@@ -223,6 +260,10 @@ def _parse_inventory(data: bytes, filename: str, today: date,
         hdr = find_header(t.rows)
         scored.append((hdr[1] if hdr else 0, t, hdr))
     best = max(scored, key=lambda x: x[0], default=None)
+    if (best is None or best[2] is None) and kind == "csv" and _named_workbook(filename):
+        # named .xlsx/.xls but neither a workbook nor a readable text table
+        empty.errors.append(_unreadable("not_workbook", filename))
+        return empty
     if best is None or best[2] is None:
         empty.errors.append(_file_error(
             "no_header",
@@ -273,19 +314,37 @@ def _parse_inventory(data: bytes, filename: str, today: date,
     return result
 
 
+class UnreadableSheet(ValueError):
+    """A sheet that cannot be read at all; ``problem`` and ``fix`` are for its sender."""
+
+    def __init__(self, problem: str, fix: str):
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
 def read_sheet_records(data: bytes, filename: str, headers: dict[str, str]
                        ) -> tuple[list[str] | None, list[tuple[int, dict[str, str]]]]:
     """Any simple sheet (XLSX/XLS/CSV, legacy fonts converted): the first row among the
     first HEADER_SCAN_ROWS with two or more cells whose folded text is a key of
-    ``headers`` is the header; returns (header cells, [(row number, {field: text})])."""
+    ``headers`` is the header; returns (header cells, [(row number, {field: text})]).
+    Raises :class:`UnreadableSheet` (Vietnamese problem and fix) for an empty file or one
+    that cannot be read as a sheet at all."""
     kind = file_kind(data, filename)
-    if kind == "csv":
-        tables, _, _ = read_csv(data)
-    else:
-        tables = read_xlsx(data) if kind == "xlsx" else read_xls(data)
-        L.convert_cells([cells for t in tables for _, cells in t.rows])
-        for t in tables:
-            t.rows = [(rn, norm_cells(cells)) for rn, cells in t.rows]
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise UnreadableSheet(f"Tệp «{filename}» trống ({_n(len(data))} byte): không có dòng nào.",
+                              "Mở lại tệp trên máy, kiểm tra có nội dung, lưu lại rồi gửi lại.")
+    try:
+        if kind == "csv":
+            tables, _, _ = read_csv(data)
+        else:
+            tables = read_xlsx(data) if kind == "xlsx" else read_xls(data)
+            L.convert_cells([cells for t in tables for _, cells in t.rows])
+            for t in tables:
+                t.rows = [(rn, norm_cells(cells)) for rn, cells in t.rows]
+    except Exception as exc:  # noqa: BLE001 - any reader failure: a message for the sender
+        log.info("sheet %s unreadable as %s: %s: %s", filename, kind, type(exc).__name__, exc)
+        e = _unreadable(kind, filename)
+        raise UnreadableSheet(e.problem, e.fix) from exc
     for t in tables:
         for idx, (_, cells) in enumerate(t.rows[:HEADER_SCAN_ROWS]):
             cols = {i: headers[fold(to_text(v))] for i, v in enumerate(cells)
@@ -297,6 +356,9 @@ def read_sheet_records(data: bytes, filename: str, headers: dict[str, str]
                     if any(rec.values()):
                         out.append((rn, rec))
                 return [to_text(v) for v in cells], out
+    if kind == "csv" and _named_workbook(filename):  # named .xlsx/.xls, read as text: no table
+        e = _unreadable("not_workbook", filename)
+        raise UnreadableSheet(e.problem, e.fix)
     return None, []
 
 
@@ -450,7 +512,9 @@ class _RowParser:
                 err(f, "", f"Thiếu {label.lower()}.",
                     f"Điền {label.lower()} ({example}) vào cột «{self.header(f)}».", "required")
             elif len(val) > limit:
-                err(f, val, f"{label} dài {len(val)} ký tự, vượt quá giới hạn {limit} ký tự.",
+                shown = val if len(val) <= EXCERPT else val[:EXCERPT] + "…"
+                err(f, shown, f"{label} dài {_n(len(val))} ký tự, vượt quá giới hạn {_n(limit)} "
+                    "ký tự.",
                     f"Rút gọn còn tối đa {limit} ký tự; phần giải thích thêm ghi vào cột "
                     "«Ghi chú».", "too_long")
 
@@ -601,6 +665,6 @@ class _RowParser:
 
 __all__ = [
     "InventoryRow", "RowError", "ParsedList", "parse_inventory", "match_header",
-    "read_sheet_records",
+    "read_sheet_records", "UnreadableSheet",
     "HEADER_SCAN_ROWS", "REQUIRED_COLUMNS", "FILE_LEVEL_CODES",
 ]

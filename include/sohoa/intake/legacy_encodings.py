@@ -13,6 +13,12 @@ because the legacy fonts can only produce Windows-1252 characters. Ties keep the
 as it is, except that a document-wide winner decides ambiguous cells (a short "Cá" in a
 TCVN3 list is TCVN3 too). Every conversion is counted so intake can record it.
 
+Capitals with a tone mark: TCVN3's one-byte font has no code for them. Converters (the
+npm package ``vietnamese-conversion``'s ``toTCVN3``, UniKey's "ABC" output) write the
+capital base letter followed by the lower-case toned vowel ("Ủy" → "Uñy" = "U"+"ủ",
+"Ố" → "¤è" = "Ô"+"ố"): such a pair is read back as the one capital (no Vietnamese
+syllable starts with the same vowel twice), whatever the case of the rest of the cell.
+
 Limits (documented, not guessed away): TCVN3's upper-case font (.VnTimeH) stores
 capitals with the lower-case codes, so the converter upper-cases a cell only when its
 plain letters are all capitals; VNI for DOS and VIQR are not handled.
@@ -73,6 +79,12 @@ _TCVN3_TABLE = str.maketrans(TCVN3_TO_UNICODE)
 # same translation in C, an order of magnitude faster than str.translate with a dict
 assert all(len(k) == 1 and ord(k) <= 0xFF and len(v) == 1 for k, v in TCVN3_TO_UNICODE.items())
 _TCVN3_CHARMAP = "".join(TCVN3_TO_UNICODE.get(chr(i), chr(i)) for i in range(256))
+#: "U" + "ủ" → "Ủ": a capital base letter then its lower-case toned vowel is one capital.
+TCVN3_CAPITAL_PAIRS: dict[str, str] = {
+    base.upper() + _compose(base, t): _compose(base, t).upper()
+    for base in _BASES for t in _TONES if t
+}
+_TCVN3_PAIR_RE = re.compile("|".join(TCVN3_CAPITAL_PAIRS))
 
 # ----------------------------------------------------------------- VNI-Windows
 # A toned/modified vowel is its base letter followed by one mark character; some
@@ -121,16 +133,24 @@ def tcvn3_to_unicode(text: str) -> str:
         out = codecs.charmap_decode(text.encode("latin-1"), "strict", _TCVN3_CHARMAP)[0]
     except UnicodeEncodeError:  # a character above U+00FF (€, …): the general way
         out = text.translate(_TCVN3_TABLE)
+    # (also when nothing else changed: "Yý" is TCVN3 for "Ý", ý being its own code)
+    out = _TCVN3_PAIR_RE.sub(lambda m: TCVN3_CAPITAL_PAIRS[m.group(0)], out)
     return _restore_caps(text, out)
 
 
-def unicode_to_tcvn3(text: str) -> str:
+def unicode_to_tcvn3(text: str, *, capital_pairs: bool = False) -> str:
     """Inverse for the letters TCVN3 can hold (lower case + Ă Â Đ Ê Ô Ơ Ư); capitals with
-    a tone are written with the lower-case code, as the .VnTimeH font does."""
+    a tone are written with the lower-case code, as the .VnTimeH font does, or with
+    ``capital_pairs`` as the capital base then the lower-case toned vowel ("Ủ" → "Uñ"),
+    as ``vietnamese-conversion``'s ``toTCVN3`` does."""
     out = []
     for ch in unicodedata.normalize("NFC", text):
         if ch not in UNICODE_TO_TCVN3 and ch in VIETNAMESE_LETTERS and not ch.isascii():
-            ch = ch.lower()
+            low = ch.lower()
+            if capital_pairs and ch != low and low in _TONED:
+                base = _strip_tone(low).upper()
+                out.append(UNICODE_TO_TCVN3.get(base, base))
+            ch = low
         out.append(UNICODE_TO_TCVN3.get(ch, ch))
     return "".join(out)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,18 @@ from sohoa.intake.headers import find_header
 from sohoa.intake.values import norm_cells
 
 SNIFF_LINES = 200  # CSV lines looked at to choose the delimiter
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+def _allow_csv_fields(n: int) -> None:
+    """Let the csv module read a cell of ``n`` characters. Its default limit (131,072)
+    would refuse the whole file for one over-long cell; the row is read and its cell is
+    then rejected against the field's own length (sohoa.core.fields). The limit is
+    process-wide: it is only ever raised (under a lock), bounded by the text in memory."""
+    n = min(n + 1, 2**31 - 1)
+    with _FIELD_LIMIT_LOCK:
+        if csv.field_size_limit() < n:
+            csv.field_size_limit(n)
 
 
 # ----------------------------------------------------------------- readers
@@ -54,6 +67,7 @@ def _csv_rows(text: str, delimiter: str) -> list[tuple[int, list[Any]]]:
 
 def read_csv(data: bytes) -> tuple[list[_Table], str, L.Conversion]:
     text, encoding, conv = _decode(data)
+    _allow_csv_fields(len(text))
     # choose the delimiter on the first lines only, then read the whole file once
     head = "".join(text.splitlines(keepends=True)[:SNIFF_LINES])
     best: tuple[tuple[int, int], str] | None = None

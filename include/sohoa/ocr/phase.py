@@ -35,6 +35,7 @@ from sohoa.core import events
 from sohoa.ocr import recognition as ocr
 from sohoa.ocr import prepare as ocr_prepare
 from sohoa.core.db.models import Agency, File, Page
+from sohoa.core.progress import Progress
 from sohoa.core.selection import select_files
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,16 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
                "file_errors": 0, "file_ids": []}
     pool = ocr.make_pool(workers) if workers > 1 else None
     pending: deque[_Job] = deque()
+    # a live line on a terminal, a log line per file in the task log (core.progress)
+    progress = Progress("Nhận dạng chữ", len(files), unit="hồ sơ", log=log)
 
     def finish_oldest() -> None:
         job = pending.popleft()
         try:
             out = _finish(session, storage, job, pool is not None)
             session.commit()  # one file at a time: a crash later keeps what is done
+            progress.advance(item=f"hồ sơ {job.file_id}: {out['pages']} trang "
+                                  f"({out['page_errors']} lỗi, {out['low_confidence']} cần xem lại)")
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
             session.rollback()
             log.exception("OCR of file %s failed", job.file_id)
@@ -110,6 +115,7 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
                                    "reason": "Không lưu được PDF/A của hồ sơ; sẽ làm lại ở lần chạy sau"})
             session.commit()
             summary["file_errors"] += 1
+            progress.advance(item=f"hồ sơ {job.file_id}: lỗi, làm lại ở lần chạy sau")
             return
         finally:
             shutil.rmtree(job.tmp, ignore_errors=True)
@@ -119,11 +125,13 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
             summary[k] += out[k]
 
     try:
+        progress.__enter__()
         for f in files:
             job = _start(session, storage, f, lang=lang, timeout=timeout, min_conf=min_conf)
             if job is None:
                 session.commit()
                 summary["skipped"] += 1
+                progress.advance(item=f"hồ sơ {f.id}: không đổi")
                 continue
             if pool is not None:
                 pool = _submit(pool, job, workers)
@@ -134,6 +142,7 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
         while pending:
             finish_oldest()
     finally:
+        progress.__exit__(None, None, None)
         for job in pending:
             shutil.rmtree(job.tmp, ignore_errors=True)
         if pool is not None:

@@ -56,6 +56,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sohoa.core.progress import Progress
 from sohoa.ocr.prepare import A4_LONG_INCH, Prepared, decode_image, detect_orientation, encode_jpeg, guess_dpi, prepare
 from sohoa.ocr.words import (OcrError, Word, drop_noise, line_records, reading_order, run_tesseract,
                              tsv_words)
@@ -461,13 +462,16 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)  # a reader never sees half a PDF
 
 
-def ocr_cli(paths: list[str], out_dir: str, lang: str = "vie", workers: int = 2) -> int:
+def ocr_cli(paths: list[str], out_dir: str, lang: str = "vie", workers: int = 2,
+            quiet: bool = False) -> int:
     """Write DIR/<stem>.txt (UTF-8 NFC, pages separated by form feed) and DIR/<stem>.pdf
     (searchable PDF/A-2b) for every input image or PDF, with the pipeline's preparation.
 
     All pages of all inputs share one process pool (both cores busy even for many
     one-page images). Exit code: 0 all pages read; 1 some pages failed (outputs still
-    written, failed pages reported on stderr); 2 an input could not be processed at all."""
+    written, failed pages reported on stderr); 2 an input could not be processed at all.
+    On a terminal, a progress line on stderr (pages done of total, rate, time left)
+    unless ``quiet``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     code = 0
@@ -486,25 +490,34 @@ def ocr_cli(paths: list[str], out_dir: str, lang: str = "vie", workers: int = 2)
                 code = 2
         total = sum(len(j) for _, j in queued)
         pool = make_pool(min(workers, total)) if workers > 1 and total > 1 else None
+        progress = Progress("Nhận dạng chữ", total, unit="trang", quiet=quiet)
+
+        def counted(result: PageOcr) -> PageOcr:
+            progress.advance()
+            return result
+
         try:
             futures = [[pool.submit(_ocr_job, j) for j in jobs] if pool else None for _, jobs in queued]
-            for (p, jobs), futs in zip(queued, futures):
-                try:
-                    results = ([job_result(f, j[1]) for j, f in zip(jobs, futs)] if futs
-                               else [_ocr_job(j) for j in jobs])
-                    meta = {"file_code": p.stem, "title": p.stem, "language": lang}
-                    _write_atomic(out / f"{p.stem}.pdf", build_document(results, meta))
-                    _write_atomic(out / f"{p.stem}.txt", document_text(results).encode("utf-8"))
-                except Exception as exc:  # noqa: BLE001
-                    print(f"{p}: không xử lý được: {type(exc).__name__}: {exc}", file=sys.stderr)
-                    code = 2
-                    continue
-                for r in results:
-                    if r.error:
-                        print(f"{p}: trang {r.page}: {error_reason_vi(r.error)} ({r.error})", file=sys.stderr)
-                        code = max(code, 1)
-                    elif r.low_confidence:
-                        print(f"{p}: trang {r.page}: cần kiểm tra lại — {r.review_reason}", file=sys.stderr)
+            with progress:
+                for (p, jobs), futs in zip(queued, futures):
+                    try:
+                        results = ([counted(job_result(f, j[1])) for j, f in zip(jobs, futs)]
+                                   if futs else [counted(_ocr_job(j)) for j in jobs])
+                        meta = {"file_code": p.stem, "title": p.stem, "language": lang}
+                        _write_atomic(out / f"{p.stem}.pdf", build_document(results, meta))
+                        _write_atomic(out / f"{p.stem}.txt", document_text(results).encode("utf-8"))
+                    except Exception as exc:  # noqa: BLE001
+                        print(f"{p}: không xử lý được: {type(exc).__name__}: {exc}", file=sys.stderr)
+                        code = 2
+                        continue
+                    for r in results:
+                        if r.error:
+                            print(f"{p}: trang {r.page}: {error_reason_vi(r.error)} ({r.error})",
+                                  file=sys.stderr)
+                            code = max(code, 1)
+                        elif r.low_confidence:
+                            print(f"{p}: trang {r.page}: cần kiểm tra lại — {r.review_reason}",
+                                  file=sys.stderr)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

@@ -43,6 +43,7 @@ from sohoa.scan import qc
 from sohoa.scan import inputs as scan_input
 from sohoa.core.db.models import Agency, File, Page, RescanRequest, ScanDelivery
 from sohoa.core.naming import safe_name
+from sohoa.core.progress import Progress
 from sohoa.scan.thresholds import Thresholds
 from sohoa.core.selection import select_files
 from sohoa.core.storage import sha256_bytes, sha256_file
@@ -102,24 +103,31 @@ def scan_qc(session: Session, storage, delivery_dir: Path, *, agency: str | None
     summary = {"files": 0, "unchanged": 0, "awaiting_delivery": 0, "pages": 0,
                "pass": 0, "fixable": 0, "reject": 0, "derivatives": 0,
                "rescans_opened": 0, "rescans_closed": 0, "file_ids": []}
-    for f in files:
-        folder = delivery_folder(delivery_dir, codes[f.agency_id], f.notation)
-        sources = delivered_images(folder)
-        if not sources:
-            summary["awaiting_delivery"] += 1
-            continue
-        info = read_manifest(folder)
-        outcome = check_delivery(session, storage, f, codes[f.agency_id], sources,
-                                 info.get("station") or station, thresholds=t,
-                                 operator=info.get("operator"))
-        if outcome is None:
-            summary["unchanged"] += 1
-            continue
-        summary["files"] += 1
-        summary["file_ids"].append(f.id)
-        for k in ("pages", "pass", "fixable", "reject", "derivatives", "rescans_opened",
-                  "rescans_closed"):
-            summary[k] += outcome[k]
+    # a live line on a terminal, a log line per file in the task log (core.progress)
+    with Progress("Kiểm tra ảnh", len(files), unit="hồ sơ", log=log) as progress:
+        for f in files:
+            name = f"{codes[f.agency_id]}/{f.notation}"
+            folder = delivery_folder(delivery_dir, codes[f.agency_id], f.notation)
+            sources = delivered_images(folder)
+            if not sources:
+                summary["awaiting_delivery"] += 1
+                progress.advance(item=f"{name}: chưa giao ảnh")
+                continue
+            info = read_manifest(folder)
+            outcome = check_delivery(session, storage, f, codes[f.agency_id], sources,
+                                     info.get("station") or station, thresholds=t,
+                                     operator=info.get("operator"))
+            if outcome is None:
+                summary["unchanged"] += 1
+                progress.advance(item=f"{name}: không đổi")
+                continue
+            summary["files"] += 1
+            summary["file_ids"].append(f.id)
+            for k in ("pages", "pass", "fixable", "reject", "derivatives", "rescans_opened",
+                      "rescans_closed"):
+                summary[k] += outcome[k]
+            progress.advance(item=f"{name}: {outcome['pages']} trang (đạt {outcome['pass']}, "
+                                  f"sửa được {outcome['fixable']}, loại {outcome['reject']})")
     return summary
 
 

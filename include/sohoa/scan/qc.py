@@ -39,7 +39,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -136,7 +136,7 @@ def corrupt_page(source: str, page: int, error: str) -> PageCheck:
         verdict="reject",
         defects=["corrupt"],
         metrics={},
-        reasons_vi=[f"Không đọc được tệp ảnh ({error}), cần kiểm tra tệp hoặc quét lại"],
+        reasons_vi=[scan_input.reason_vi(error)],  # Vietnamese, no exception names
         error=error,
         fix={},
     )
@@ -620,13 +620,16 @@ def check_image(
 
 
 def check_path(path: Path | str, thresholds: Thresholds | None = None,
-               kind: str = "text") -> list[PageCheck]:
-    """Check every page of one delivered file (image or PDF); never raises for bad input."""
+               kind: str = "text", on_page: Callable[[], None] | None = None) -> list[PageCheck]:
+    """Check every page of one delivered file (image or PDF); never raises for bad input.
+    ``on_page`` is called after each page (progress display)."""
     t = thresholds or Thresholds()
     source = display_name(path)
     results: list[PageCheck] = []
     try:
         for p in scan_input.iter_pages(path, fast=True, thresholds=t):
+            if results and on_page is not None:
+                on_page()
             if p.error is not None or p.image is None:
                 results.append(corrupt_page(source, p.page, p.error or "no image data"))
                 continue
@@ -645,6 +648,8 @@ def check_path(path: Path | str, thresholds: Thresholds | None = None,
         results.append(corrupt_page(source, len(results) + 1, f"{type(exc).__name__}: {exc}"))
     if not results:
         results.append(corrupt_page(source, 1, "no pages"))
+    if on_page is not None:
+        on_page()
     return results
 
 
@@ -720,12 +725,13 @@ def mark_duplicates(checks: list[PageCheck], t: Thresholds) -> None:
         seen.append(c)
 
 
-def check_file_pages(paths: list[Path] | list[str], thresholds: Thresholds | None = None) -> list[PageCheck]:
+def check_file_pages(paths: list[Path] | list[str], thresholds: Thresholds | None = None,
+                     on_page: Callable[[], None] | None = None) -> list[PageCheck]:
     """Check all page images of one hồ sơ (in the given order) and flag duplicates."""
     t = thresholds or Thresholds()
     checks: list[PageCheck] = []
     for p in paths:
-        checks.extend(check_path(p, t))
+        checks.extend(check_path(p, t, on_page=on_page))
     mark_duplicates(checks, t)
     return checks
 
@@ -784,31 +790,46 @@ def qc_cli(paths: list[str], as_json: bool = True, thresholds: Thresholds | None
     input gives one ``reject``/``corrupt`` object with ``error``. Returns 0 when it ran,
     whatever the verdicts.
     """
+    from sohoa.core.progress import Progress
+
     t = thresholds or Thresholds.from_env()
     out = sys.stdout
     counts = {"pass": 0, "fixable": 0, "reject": 0}
+    inputs: list[list[list[Path]]] = []  # per argument, its hồ sơ, each a list of files
     for arg in paths:
         p = Path(arg)
         if p.is_dir():
             groups: dict[Path, list[Path]] = {}
             for f in _image_files(p):
                 groups.setdefault(f.parent, []).append(f)
-            checks = []
-            for parent in sorted(groups):
-                checks.extend(check_file_pages(groups[parent], t))
+            inputs.append([groups[parent] for parent in sorted(groups)])
         else:
-            checks = check_file_pages([p], t)  # a PDF/TIFF is one hồ sơ: duplicates inside
-        for c in checks:
-            counts[c.verdict] = counts.get(c.verdict, 0) + 1
-            if as_json:
-                out.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
-            else:
-                out.write(f"{c.source}\t{c.page}\t{c.verdict}\t{','.join(c.defects) or '-'}\t"
-                          f"{' | '.join(c.reasons_vi)}\n")
+            inputs.append([[p]])  # a PDF/TIFF is one hồ sơ: duplicates inside
+    progress = Progress("Kiểm tra ảnh", None, unit="trang", quiet=as_json)
+    if progress.active:  # pages of PDFs/TIFFs counted only for the person watching
+        progress.total = sum(scan_input.page_count(f) for arg in inputs for grp in arg
+                             for f in grp)
+    with progress:
+        for groups_of_arg in inputs:
+            checks = []
+            for grp in groups_of_arg:
+                checks.extend(check_file_pages(grp, t, on_page=progress.advance))
+            _print_checks(out, checks, counts, as_json)
     if not as_json:
         out.write(f"# pass={counts['pass']} fixable={counts['fixable']} reject={counts['reject']}\n")
     out.flush()
     return 0
+
+
+def _print_checks(out, checks: list[PageCheck], counts: dict, as_json: bool) -> None:
+    for c in checks:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+        if as_json:
+            out.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(f"{c.source}\t{c.page}\t{c.verdict}\t{','.join(c.defects) or '-'}\t"
+                      f"{' | '.join(c.reasons_vi)}\n")
+    out.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
