@@ -430,7 +430,8 @@ def compose_organ(lines: list[str]) -> str | None:
         return None
     if len(parts) == 1:
         return organ_case(parts[0])
-    parent, body = organ_case(parts[-2]), organ_case(parts[-1])
+    # the parent body on the first line, the issuing body below (wrapped over lines)
+    parent, body = organ_case(parts[0]), organ_case(" ".join(parts[1:]))
     if fold(parent) in {fold(c) for c in L.COLLECTIVE_BODIES}:
         return f"{parent} {body}"  # the name alone, over two lines
     p_body, p_place = _split_place(parent)
@@ -618,6 +619,8 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
             pitch = max(got[-1].h, 0.008)
             if ln.y - (got[-1].y + got[-1].h) > 1.2 * pitch or ln.y < got[-1].y:
                 break
+        elif got and ln.text[:1].isupper() and (len(ln.text) > 50 or got[-1].text.endswith((".", ";", ":"))):
+            break  # typed text, no boxes: a wrapped subject goes on in lower case (or a name)
         got.append(ln)
         if len(got) >= 5:
             break
@@ -716,7 +719,9 @@ def _enforce_lengths(d: DocumentDraft) -> None:
         d.flag(name, f"dài quá {limit} ký tự (giới hạn của trường {FIELD_LABELS_VI[name]})")
 
 
-def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list[_Line]) -> None:
+def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list[list[_Line]]) -> None:
+    """Fill ``d`` from its first page's header ``h``; ``last`` = the document's pages'
+    lines, last page first (signature block)."""
     conf = d.confidence
     # type: the title, or the notation's abbreviation, or Công văn for "V/v" letters
     by_notation = None
@@ -778,8 +783,12 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
     conf["subject"] = _conf01(*got) if got else 0.0
     if not d.subject:
         d.flag("subject", "không tìm thấy trích yếu")
-    # signer (last page of the document)
-    signer, title, name_lines, title_lines = _signature(last)
+    # signer: the last page of the document that has a signature block (an appendix
+    # follows the signed page)
+    for lines in last:
+        signer, title, name_lines, title_lines = _signature(lines)
+        if signer:
+            break
     d.signer, d.signer_title = signer, title
     conf["signer"] = _conf01(*name_lines) if name_lines else 0.0
     conf["signer_title"] = _conf01(*title_lines) if title_lines else 0.0
@@ -821,7 +830,7 @@ def describe_pages(pages: list[PageText]) -> list[DocumentDraft]:
         d = DocumentDraft(ordinal=k + 1, page_from=pages[s].number, page_to=pages[e - 1].number)
         h = headers[s]
         if _is_first_page(h):
-            _read_fields(d, h, pages[s:e], headers[e - 1].lines)
+            _read_fields(d, h, pages[s:e], [headers[i].lines for i in range(e - 1, s - 1, -1)])
         else:
             d.type_name = L.OTHER_TYPE
             d.confidence["type_name"] = 0.0
