@@ -239,6 +239,28 @@ def find_so(text: str) -> int | None:
     return m.end()
 
 
+def _unique_folds(words) -> dict[str, str]:
+    seen: dict[str, set[str]] = {}
+    for w in words:
+        seen.setdefault(fold(w).replace(" ", ""), set()).add(w)
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+_NOTATION_WORDS = _unique_folds(list(L.TYPE_BY_ABBR) + [k for k in L.ORGAN_ABBREVIATIONS
+                                                        if k.isalpha() and k.isupper()])
+
+
+def _restore_notation(notation: str) -> str:
+    """OCR's "QD-UBND" → "QĐ-UBND": a segment without "Đ" whose folded form is exactly
+    one known abbreviation (type or organ) gets its printed letters back ("HD" stays:
+    Hướng dẫn HD or Hợp đồng HĐ)."""
+    parts = notation.split("-")
+    for i, part in enumerate(parts):
+        if part.isascii() and part.upper() == part:
+            parts[i] = _NOTATION_WORDS.get(part.lower(), part)
+    return "-".join(parts)
+
+
 def parse_number_notation(line: str) -> NumberReading:
     """ "Số: 155/QĐ-UBND" → ("155", "QĐ-UBND"); "Số:    /QĐ-UBND" → (None, "QĐ-UBND",
     reason); "Số: 12/2020/NĐ-CP" → ("12", "2020/NĐ-CP"). A number part that is not plain
@@ -254,6 +276,7 @@ def parse_number_notation(line: str) -> NumberReading:
             break
     if slash is None:
         return NumberReading(None, None, "không đọc được ký hiệu sau “Số:”")
+    notation = _restore_notation(notation)
     num = rest[:slash].strip().rstrip(".,;:").strip()
     m = re.fullmatch(r"(\d+)\s*/\s*((?:1[89]|20)\d\d)", num)
     if m:  # "12/2020/NĐ-CP": the year belongs to the notation
