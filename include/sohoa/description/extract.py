@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 from sohoa.core import fields as F
 from sohoa.core.fields import fold
@@ -129,18 +128,22 @@ class DocumentDraft:
 # --------------------------------------------------------------------------- text helpers
 
 
-@lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     f = fold(ch)
     return f[0] if f else " "
 
 
+# one character in, one out: letters to their base letter, digits kept, the rest a space
+_KEEP_TABLE = str.maketrans({chr(c): _fold_char(chr(c)) for c in
+               list(range(0x20, 0x250)) + list(range(0x1EA0, 0x1F00)) + list(range(0x2000, 0x2070))
+               if chr(c) not in "0123456789abcdefghijklmnopqrstuvwxyz"})
+_KEEP_TABLE.update({c: " " for c in range(0x300, 0x370)})  # stray combining marks
+
+
 def fold_keep(text: str) -> str:
     """Like ``fold`` but one output character per input character (positions match the
     original): lower case, no diacritics, đ → d, anything not a letter/digit → space."""
-    if text.isascii():
-        return re.sub(r"[^0-9a-z]", " ", text.lower())
-    return "".join(ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else _fold_char(ch) for ch in text)
+    return text.translate(_KEEP_TABLE)
 
 
 def _clean(text: str) -> str:
@@ -509,6 +512,9 @@ _STOP_SUBJECT_RE = re.compile(
 _HEADING_RE = re.compile(r"^\s*([IVX]+|\d+)\.\s")
 
 
+_PLACE_WORD_RE = re.compile(r"^[^\W\d_]+$")
+
+
 def _split_header_line(ln: _Line) -> list[_Line]:
     """Cut a line merged across the two header columns (OCR joins "UBND … NẴNG CỘNG HOÀ
     XÃ HỘI …") into its left and right pieces at the motto or the place-and-date."""
@@ -519,17 +525,15 @@ def _split_header_line(ln: _Line) -> list[_Line]:
             cuts.append(m.start())
     m = find_date(ln.text)
     if m and m.start() > 3:
-        # the place comes before ", ngày": cut at the start of the place's words
-        head = ln.text[:m.start()]
-        comma = head.rstrip(" ,").rfind(" ")
-        k = max(head.rfind("  "), 0)
-        so = find_so(ln.text)
-        if so is not None:
-            nm = re.search(r"/\s*[0-9A-ZĐ§$][0-9A-Za-zĐđÐ&.\-]*", ln.text[so:])
-            k = so + nm.end() if nm else k
-        elif comma > 0:
-            k = 0
-        if k > 3:
+        # the place ("Hà Nội", "Thành phố Hồ Chí Minh") is the run of letter-only words
+        # before ", ngày"; what comes before it (a notation, a mark) is the left column
+        k = m.start()
+        for w in reversed(list(re.finditer(r"\S+", ln.text[:m.start()]))):
+            word = w.group().rstrip(",.")
+            if not _PLACE_WORD_RE.match(word) or (len(word) > 1 and word.isupper()):
+                break
+            k = w.start()
+        if 3 < k < m.start():
             cuts.append(k)
     if not cuts:
         return [ln]
@@ -715,6 +719,9 @@ def _type_from_notation(notation: str | None) -> str | None:
 
 
 def _language(text: str) -> str:
+    """ISO 639-1 code of the document's language: Vietnamese unless the text has next to
+    no Vietnamese letters and the function words of English or French (first 4000 chars)."""
+    text = text[:4000]
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 40:
         return F.DEFAULT_LANGUAGE
