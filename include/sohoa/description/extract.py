@@ -31,7 +31,7 @@ from sohoa.description import layout as L
 REVIEW_CONF = 0.6
 #: Digits (number, day) are accepted only from a line whose weakest word reached this
 #: tesseract confidence (0..100): handwriting reads as low-confidence digits.
-DIGITS_MIN_CONF = 60.0
+DIGITS_MIN_CONF = 50.0
 #: Top share of the page searched for the header (with line boxes).
 HEADER_ZONE = 0.42
 #: Without line boxes: the first lines searched for the header.
@@ -278,6 +278,15 @@ def parse_number_notation(line: str) -> NumberReading:
             slash, notation = m.start(), tail
             break
     if slash is None:
+        # OCR dropped the slash: "7KH-UBND" = 7 / KH-UBND when a known abbreviation follows
+        m = re.fullmatch(r"(\d{1,%d})\s*([A-ZĐ][0-9A-Za-zĐđ&.\-]*)" % F.MAX_CODE_NUMBER,
+                         rest.strip().rstrip(".,;:").translate(_OCR_NOTATION_FIXES))
+        if m:
+            notation = _restore_notation(m.group(2))
+            head = notation.split("-")[0]
+            if head in L.TYPE_BY_ABBR or head in L.ORGAN_ABBREVIATIONS:
+                return NumberReading(str(int(m.group(1))), notation,
+                                     "không thấy dấu “/” giữa số và ký hiệu: cần xác nhận")
         return NumberReading(None, None, "không đọc được ký hiệu sau “Số:”")
     notation = _restore_notation(notation)
     num = rest[:slash].strip().rstrip(".,;:").strip()
@@ -541,6 +550,45 @@ def _split_header_line(ln: _Line) -> list[_Line]:
     return [p for p in (ln.part(0, c), ln.part(c)) if p.text]
 
 
+def _same_row(a: _Line, b: _Line) -> bool:
+    if a.y is None or b.y is None:
+        return False
+    return abs((a.y + a.h / 2) - (b.y + b.h / 2)) < 0.6 * max(a.h, b.h) and b.x > a.x
+
+
+def _join_so_row(pieces: list[_Line], i: int) -> _Line:
+    """The "Số:" line with the pieces OCR cut off it (a wide blank left for a handwritten
+    number splits "Số:        /BC-UBND" in two): later pieces on the same row, or (typed
+    text) a next line starting with "/". The joined pieces leave ``pieces``."""
+    so = pieces[i]
+    if re.search(r"/\s*[0-9A-ZĐ§$]", so.text):
+        return so
+    j = i + 1
+    while j < len(pieces) and j <= i + 4:
+        nxt = pieces[j]
+        if _same_row(so, nxt) and nxt.cx is not None and nxt.cx < LEFT_COLUMN or \
+                nxt.y is None and nxt.text.startswith("/"):
+            gap = " " if nxt.x is None or nxt.x - (so.x + so.w) < 0.01 else "     "
+            merged = _Line(so.text + gap + nxt.text, fold_keep(so.text + gap + nxt.text),
+                           _mean(so.conf, nxt.conf), _min(so.min_conf, nxt.min_conf),
+                           so.x, so.y, None if so.x is None else nxt.x + nxt.w - so.x, so.h)
+            pieces[i] = so = merged
+            del pieces[j]
+            if "/" in nxt.text:
+                break
+            continue
+        j += 1
+    return so
+
+
+def _mean(a, b):
+    return None if a is None or b is None else (a + b) / 2
+
+
+def _min(a, b):
+    return None if a is None or b is None else min(a, b)
+
+
 def _mark_of(ln: _Line) -> tuple[str, str] | None:
     key = " ".join(ln.fold.split())
     hit = L.MARK_BY_FOLD.get(key)
@@ -565,8 +613,8 @@ def _analyse(page: PageText) -> _Header:
         if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
             h.motto = True
             continue
-        if h.so is None and find_so(ln.text) is not None and "/" in ln.text:
-            h.so = ln
+        if h.so is None and find_so(ln.text) is not None:
+            h.so = _join_so_row(pieces, i)
             h.so_index = i
             continue
         if h.date is None and find_date(ln.text):
@@ -591,6 +639,8 @@ def _analyse(page: PageText) -> _Header:
             continue
         if ln.cx is not None and ln.cx > LEFT_COLUMN:
             continue
+        if h.so is not None and ln.y is not None and h.so.y is not None and ln.y > h.so.y - 0.5 * h.so.h:
+            continue  # beside or below the number: not the organ block
         organ.append(ln)
     h.organ = organ[-3:]
     return h
@@ -681,6 +731,11 @@ def _signature(lines: list[_Line]) -> tuple[str | None, str | None, list[_Line],
                 name_i = i
                 break
     if name_i is None:
+        # OCR lost the title (under the seal): a name alone, right half, below "Nơi nhận"
+        below = next((ln.y for ln in lines if ln.y is not None and re.match(r"^\W*noi\s*nhan", ln.fold)), None)
+        for ln in reversed(lines):
+            if below is not None and ln.y is not None and ln.y > below and ln.cx > 0.5 and _is_name(ln.text):
+                return F.nfc(ln.text), None, [ln], []
         return None, None, [], []
     name = lines[name_i]
     titles: list[_Line] = []
@@ -767,7 +822,9 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
             conf["code_number"] = 0.0
         elif nr.number is not None:
             d.code_number = nr.number
-            conf["code_number"] = c
+            conf["code_number"] = c if not nr.problem else min(c, 0.5)
+            if nr.problem:
+                d.flag("code_number", nr.problem)
         else:
             conf["code_number"] = 0.0
             d.flag("code_number", nr.problem or "không đọc được số")
