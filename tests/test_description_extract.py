@@ -355,3 +355,46 @@ def test_document_code_limits():
             F.build_document_code("G09.2021.01.001", bad)
     with pytest.raises(ValueError):
         F.parse_document_code("G09.2021.01.001.0002")  # non-canonical padding
+
+
+# ------------------------------------------------------------------ OCR line geometry
+
+def _rec(text, x, y, w, h=34, conf=93.0):
+    return {"text": text, "conf": conf, "min_conf": conf, "bbox": [x, y, w, h]}
+
+
+HEADER_RECS = [
+    _rec("ỦY BAN NHÂN DÂN", 291, 159, 335), _rec("HUYỆN ĐÔNG ANH", 290, 206, 335),
+    _rec("~. #4", 323, 267, 77, conf=68.0),  # handwriting noise above the number
+    _rec("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 766, 158, 725),
+    _rec("Độc lập - Tự do - Hạnh phúc", 895, 212, 467),
+    _rec("Số:", 301, 283, 43, 24), _rec("/BC-UBND", 446, 283, 171, 24),
+    _rec("Đông Anh, ngày 14 tháng 2 năm 2023", 826, 292, 605),
+    _rec("BÁO CÁO", 781, 418, 210, 43), _rec("Kết quả công tác năm 2022", 593, 476, 585),
+    _rec("I. KẾT QUẢ THỰC HIỆN", 338, 558, 444),
+]
+
+
+def test_number_row_split_by_the_handwriting_gap_is_joined():
+    [d] = describe_pages([PageText(1, "", HEADER_RECS, 1654, 2339)])
+    assert d.type_name == "Báo cáo" and d.code_notation == "BC-UBND"
+    assert d.code_number is None and "code_number" in d.review
+    assert d.organ_name == "Ủy ban nhân dân huyện Đông Anh"  # the noise beside "Số" is not organ
+    assert d.subject == "Kết quả công tác năm 2022" and d.issued_date == date(2023, 2, 14)
+
+
+def test_dropped_slash_keeps_a_number_before_a_known_abbreviation_but_flags_it():
+    r = parse_number_notation("Số: 7KH-UBND")
+    assert (r.number, r.notation) == ("7", "KH-UBND") and r.problem
+    [d] = describe_pages(pages(QD.replace("155/QĐ-UBND", "155QĐ-UBND"), CONTINUATION))
+    assert d.code_number == "155" and "code_number" in d.review and d.confidence["code_number"] <= 0.5
+    assert parse_number_notation("Số: 7 ngày").number is None  # no notation: nothing taken
+
+
+def test_signer_name_without_its_title_is_taken_and_the_title_flagged():
+    last = [_rec("Nơi nhận:", 236, 1707, 139), _rec("- Như trên;", 237, 1748, 135),
+            _rec("- Lưu: VT.", 237, 1828, 133), _rec("Lê Ngọc Dung", 1045, 1973, 238)]
+    recs = HEADER_RECS + [_rec("Đề nghị các đơn vị thực hiện./.", 336, 1580, 900)] + last
+    [d] = describe_pages([PageText(1, "", recs, 1654, 2339)])
+    assert d.signer == "Lê Ngọc Dung" and d.signer_title is None
+    assert "signer_title" in d.review and "signer" not in d.review

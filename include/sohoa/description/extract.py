@@ -606,10 +606,12 @@ def _analyse(page: PageText) -> _Header:
         in_zone = (ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES
         pieces.extend(_split_header_line(ln) if in_zone else [ln])
     h.lines = pieces
-    zone = [i for i, ln in enumerate(pieces)
-            if ((ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES + 4)]
-    for i in zone:
+    i = -1
+    while i + 1 < len(pieces):  # (joining the "Số" row removes later pieces)
+        i += 1
         ln = pieces[i]
+        if not ((ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES + 4):
+            continue
         if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
             h.motto = True
             continue
