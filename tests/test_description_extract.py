@@ -398,3 +398,11 @@ def test_signer_name_without_its_title_is_taken_and_the_title_flagged():
     [d] = describe_pages([PageText(1, "", recs, 1654, 2339)])
     assert d.signer == "Lê Ngọc Dung" and d.signer_title is None
     assert "signer_title" in d.review and "signer" not in d.review
+
+
+def test_header_without_number_or_type_is_khac_for_review():
+    petition = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+                "Hà Nội, ngày 3 tháng 4 năm 2024\nĐƠN ĐỀ NGHỊ\nKính gửi: Ủy ban nhân dân phường")
+    docs = describe_pages(pages(QD, CONTINUATION, petition))
+    assert [(d.type_name, d.page_from) for d in docs] == [("Quyết định", 1), ("Khác", 3)]
+    assert "type_name" in docs[1].review and docs[1].issued_date == date(2024, 4, 3)

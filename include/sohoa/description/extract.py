@@ -843,9 +843,12 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
             conf["type_name"] = min(conf["type_name"], 0.5)
     elif by_notation:
         d.type_name, conf["type_name"] = by_notation, _conf01(h.so)
-    else:
-        d.type_name = L.CONG_VAN
-        conf["type_name"] = _conf01(h.so) if h.so else 0.5
+    elif h.so is not None and d.code_notation:
+        # no type title and no type in the notation ("Số: 1535/SGDĐT-CTrTT"): a công văn
+        d.type_name, conf["type_name"] = L.CONG_VAN, _conf01(h.so)
+    else:  # a header without number or type title (a petition, a form): a person decides
+        d.type_name, conf["type_name"] = L.OTHER_TYPE, 0.0
+        d.flag("type_name", "không nhận ra tên loại văn bản (không có tên loại, không có số ký hiệu)")
     # date
     if h.date is not None:
         dr = parse_issued(h.date.text)
