@@ -406,3 +406,16 @@ def test_header_without_number_or_type_is_khac_for_review():
     docs = describe_pages(pages(QD, CONTINUATION, petition))
     assert [(d.type_name, d.page_from) for d in docs] == [("Quyết định", 1), ("Khác", 3)]
     assert "type_name" in docs[1].review and docs[1].issued_date == date(2024, 4, 3)
+
+
+def test_appendix_is_a_second_reading_of_number_and_date():
+    from sohoa.description.extract import appendix_reference
+
+    assert appendix_reference(APPENDIX) == ("155", date(2025, 6, 5))
+    [same] = describe_pages(pages(QD, CONTINUATION, APPENDIX))
+    assert same.code_number == "155" and same.issued_date == date(2025, 6, 5) and same.review == []
+    [other] = describe_pages(pages(QD.replace("155/", "156/").replace("ngày 05", "ngày 06"),
+                                   CONTINUATION, APPENDIX))
+    assert other.code_number is None and other.issued_date is None  # a conflict: neither kept
+    assert {"code_number", "issued_date"} <= set(other.review)
+    assert "phụ lục" in other.reasons["code_number"]

@@ -806,6 +806,43 @@ def _enforce_lengths(d: DocumentDraft) -> None:
         d.flag(name, f"dài quá {limit} ký tự (giới hạn của trường {FIELD_LABELS_VI[name]})")
 
 
+_KEEP_SLASH = dict(_KEEP_TABLE)
+_KEEP_SLASH[ord("/")] = "/"
+_KEM_THEO_RE = re.compile(r"kem\s*theo\b.*?\bso\s*(\d{1,11})\s*/\s*[a-z].*?\bngay\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+
+
+def appendix_reference(text: str) -> tuple[str, date | None] | None:
+    """ "(Kèm theo Quyết định số 155/QĐ-UBND ngày 05/6/2025 …)" → ("155", 2025-06-05)."""
+    m = _KEM_THEO_RE.search(text.translate(_KEEP_SLASH))
+    if not m:
+        return None
+    try:
+        when = date(int(m.group(4)), int(m.group(3)), int(m.group(2)))
+    except ValueError:
+        when = None
+    return str(int(m.group(1))), when
+
+
+def _cross_check_appendix(d: DocumentDraft, later_pages: list[list[_Line]]) -> None:
+    """An appendix repeats the number and date ("Kèm theo … số 155/QĐ-UBND ngày …"): a
+    second reading. When it disagrees with the header, neither is kept."""
+    for lines in later_pages:
+        text = " ".join(ln.text for ln in lines[:6])
+        ref = appendix_reference(text)
+        if ref is None:
+            continue
+        number, when = ref
+        if d.code_number is not None and number != d.code_number:
+            d.flag("code_number", f"hai cách đọc khác nhau: “{d.code_number}” ở đầu văn bản, "
+                                  f"“{number}” ở phụ lục: cần nhập")
+            d.code_number, d.confidence["code_number"] = None, 0.0
+        if d.issued_date is not None and when is not None and when != d.issued_date:
+            d.flag("issued_date", f"hai cách đọc khác nhau: {d.issued_date:%d/%m/%Y} ở đầu văn bản, "
+                                  f"{when:%d/%m/%Y} ở phụ lục: cần nhập")
+            d.issued_date, d.confidence["issued_date"] = None, 0.0
+        return
+
+
 def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list[list[_Line]]) -> None:
     """Fill ``d`` from its first page's header ``h``; ``last`` = the document's pages'
     lines, last page first (signature block)."""
@@ -865,6 +902,7 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
     else:
         conf["issued_date"] = 0.0
         d.flag("issued_date", "không tìm thấy dòng địa danh, ngày tháng năm")
+    _cross_check_appendix(d, last[:-1] if len(last) > 1 else [])
     # organ
     d.organ_name = compose_organ([ln.text for ln in h.organ])
     conf["organ_name"] = _conf01(*h.organ) if h.organ else 0.0
