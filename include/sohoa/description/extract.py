@@ -518,6 +518,7 @@ class _Header:
 _APPENDIX_RE = re.compile(r"^\W*(phu\s*luc|kem\s*theo|\(?\s*ban\s*hanh\s*kem\s*theo)")
 _STOP_SUBJECT_RE = re.compile(
     r"^\W*(kinh\s*gui|can\s*cu|thuc\s*hien|dieu\s*\d|chuong\s*[ivx\d]|noi\s*nhan|xet\s*de\s*nghi)")
+_VV_RE = re.compile(r"^\W*v\s*v(\s|$)")
 _HEADING_RE = re.compile(r"^\s*([IVX]+|\d+)\.\s")
 
 
@@ -669,7 +670,7 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
     else:
         start = None
         for i, ln in enumerate(lines[:HEADER_LINES + 6]):
-            if re.match(r"^\W*v\s*v\s", ln.fold + " "):
+            if _VV_RE.match(ln.fold):
                 start, left_only = i, True
                 break
         if start is None and h.so is not None and h.title is None:
@@ -880,8 +881,8 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
             conf["type_name"] = min(conf["type_name"], 0.5)
     elif by_notation:
         d.type_name, conf["type_name"] = by_notation, _conf01(h.so)
-    elif h.so is not None and d.code_notation:
-        # no type title and no type in the notation ("Số: 1535/SGDĐT-CTrTT"): a công văn
+    elif h.so is not None and (d.code_notation or any(_VV_RE.match(ln.fold) for ln in h.lines[:HEADER_LINES + 6])):
+        # no type title and no type in the notation ("Số: 1535/SGDĐT-CTrTT", "V/v …"): a công văn
         d.type_name, conf["type_name"] = L.CONG_VAN, _conf01(h.so)
     else:  # a header without number or type title (a petition, a form): a person decides
         d.type_name, conf["type_name"] = L.OTHER_TYPE, 0.0
