@@ -663,6 +663,9 @@ def _is_first_page(h: _Header) -> bool:
 
 
 def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]:
+    """Trích yếu: the lines under the type title, or the "V/v …" lines of a công văn (left
+    column, under the number), up to the next block (a gap, "Kính gửi", "Căn cứ", a
+    heading, an upper-case line) → (text, the lines it came from)."""
     lines = h.lines
     if h.title is not None:
         start = h.title_index + 1
@@ -676,6 +679,8 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
         if start is None and h.so is not None and h.title is None:
             # OCR lost the "V/v": the left-column lines under the number, flagged
             i = h.lines.index(h.so) + 1
+            while i < len(lines) and _mark_of(lines[i]):
+                i += 1
             if i < len(lines) and not _STOP_SUBJECT_RE.match(lines[i].fold):
                 start, left_only = i, True
                 draft.flag("subject", "không thấy “V/v” ở đầu trích yếu: cần xác nhận")
@@ -683,12 +688,8 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
             return None, []
     got: list[_Line] = []
     for ln in lines[start:start + 8]:
-        if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
-            if got:
-                continue
-            continue
-        if find_date(ln.text) and ln is h.date:
-            continue
+        if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold) or ln is h.date:
+            continue  # the right column, read in between
         if _STOP_SUBJECT_RE.match(ln.fold) or _HEADING_RE.match(ln.text) or _mark_of(ln):
             break
         if got and _is_upper_text(ln.text) and not _is_upper_text(got[0].text):
