@@ -419,3 +419,20 @@ def test_appendix_is_a_second_reading_of_number_and_date():
     assert other.code_number is None and other.issued_date is None  # a conflict: neither kept
     assert {"code_number", "issued_date"} <= set(other.review)
     assert "phụ lục" in other.reasons["code_number"]
+
+
+def test_describe_groups_inputs_into_files(tmp_path):
+    from sohoa.description.describe import _groups
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b / "sub"):
+        d.mkdir(parents=True)
+    for p in (a / "0001.jpg", a / "0002.jpg", b / "x.pdf", b / "sub" / "1.png", b / "sub" / "2.png"):
+        p.write_bytes(b"")
+    groups = _groups([str(a / "0002.jpg"), str(a / "0001.jpg"), str(b / "x.pdf"), str(b), "notes.txt"])
+    assert [(label, [p.name for p in files]) for label, files in groups] == [
+        (str(a), ["0002.jpg", "0001.jpg"]),  # images given together: one file, in the order given
+        (str(b / "x.pdf"), ["x.pdf"]),
+        (str(b / "x.pdf"), ["x.pdf"]), (str(b / "sub"), ["1.png", "2.png"]),  # a folder
+        ("notes.txt", ["notes.txt"]),  # not readable: reported as an error object later
+    ]
