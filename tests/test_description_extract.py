@@ -59,7 +59,7 @@ XÃ CỔ LOA
 Số: 21/KH-UBND
 CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
 Độc lập - Tự do - Hạnh phúc
-Cổ Loa, ngày 3 tháng 9 năm 2021
+Cổ Loa, ngày 03 tháng 9 năm 2021
 KẾ HOẠCH
 Số hóa tài liệu lưu trữ năm 2021
 I. MỤC ĐÍCH, YÊU CẦU
@@ -172,6 +172,21 @@ def _ocr_lines(text: str, low: dict[int, float] | None = None) -> list[dict]:
     return out
 
 
+def test_single_digit_day_is_not_taken_as_typed():
+    """Typed days below 10 have a leading zero (NĐ 30/2020): "ngày 5" is most often handwritten."""
+    [d] = describe_pages(pages(QD.replace("ngày 05 tháng 6", "ngày 5 tháng 6"), CONTINUATION))
+    assert d.issued_date is None and (d.issued_year, d.issued_month) == (2025, 6)
+    assert "issued_date" in d.review and "số 0" in d.reasons["issued_date"]
+    [t] = describe_pages(pages(QD.replace("ngày 05 tháng 6", "ngày 15 tháng 6"), CONTINUATION))
+    assert t.issued_date == date(2025, 6, 15)
+
+
+def test_number_line_that_lost_its_label():
+    [d] = describe_pages(pages(QD.replace("Số: 155/QĐ-UBND", "/QĐ-UBND"), CONTINUATION))
+    assert d.code_notation == "QĐ-UBND" and d.code_number is None and "code_number" in d.review
+    assert d.organ_name == "Ủy ban nhân dân quận Hoàn Kiếm"
+
+
 def test_low_confidence_digits_are_not_taken():
     """Handwriting reads as digits of low confidence: never used as the number or day."""
     lines = _ocr_lines(QD, low={2: 41.0, 5: 38.0})
@@ -243,7 +258,7 @@ def test_lengths_of_the_document_field_table_are_enforced():
 
 def test_text_without_diacritics_from_ocr():
     text = ("UY BAN NHAN DAN\nQUAN HOAN KIEM\nS6: 12/QD-UBND\nCONG HOA XA HOI CHU NGHIA VIET NAM\n"
-            "Doc lap - Tu do - Hanh phuc\nHoan Kiem, ngay 5 thang 6 nam 2025\nQUYET DINH\n"
+            "Doc lap - Tu do - Hanh phuc\nHoan Kiem, ngay 05 thang 6 nam 2025\nQUYET DINH\n"
             "Ve viec thanh lap to cong tac\nCan cu Luat To chuc chinh quyen dia phuong;")
     [d] = describe_pages(pages(text))
     assert d.type_name == "Quyết định" and d.code_number == "12" and d.code_notation == "QĐ-UBND"
@@ -402,7 +417,7 @@ def test_signer_name_without_its_title_is_taken_and_the_title_flagged():
 
 def test_header_without_number_or_type_is_khac_for_review():
     petition = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
-                "Hà Nội, ngày 3 tháng 4 năm 2024\nĐƠN ĐỀ NGHỊ\nKính gửi: Ủy ban nhân dân phường")
+                "Hà Nội, ngày 03 tháng 4 năm 2024\nĐƠN ĐỀ NGHỊ\nKính gửi: Ủy ban nhân dân phường")
     docs = describe_pages(pages(QD, CONTINUATION, petition))
     assert [(d.type_name, d.page_from) for d in docs] == [("Quyết định", 1), ("Khác", 3)]
     assert "type_name" in docs[1].review and docs[1].issued_date == date(2024, 4, 3)

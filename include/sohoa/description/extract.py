@@ -313,6 +313,7 @@ class DateReading:
     month: int | None
     year: int | None
     problem: str | None
+    day_text: str | None = None  # the day as printed ("05", "5")
 
     @property
     def date(self) -> date | None:
@@ -351,7 +352,7 @@ def parse_issued(line: str) -> DateReading:
     if not d_s.isdigit():
         return DateReading(place, None, mo, y, f"ngày “{d_s}” không rõ (viết tay hoặc mờ): cần nhập")
     d = int(d_s)
-    r = DateReading(place, d, mo, y, None)
+    r = DateReading(place, d, mo, y, None, d_s)
     if r.date is None:
         return DateReading(place, None, mo, y, f"ngày {d}/{mo}/{y} không có thật")
     return r
@@ -502,6 +503,7 @@ class _Header:
     organ: list[_Line] = field(default_factory=list)
     so: _Line | None = None
     so_index: int | None = None
+    organ_seen: bool = False  # an upper-case line (the organ block) came before
     motto: bool = False
     date: _Line | None = None
     title: _Line | None = None
@@ -518,6 +520,7 @@ class _Header:
 _APPENDIX_RE = re.compile(r"^\W*(phu\s*luc|kem\s*theo|\(?\s*ban\s*hanh\s*kem\s*theo)")
 _STOP_SUBJECT_RE = re.compile(
     r"^\W*(kinh\s*gui|can\s*cu|thuc\s*hien|dieu\s*\d|chuong\s*[ivx\d]|noi\s*nhan|xet\s*de\s*nghi)")
+_BARE_NOTATION_RE = re.compile(r"^\s*/\s*[0-9A-ZĐ§$][0-9A-Za-zĐđÐ&.\-]*\s*$")
 _VV_RE = re.compile(r"^\W*v\s*v(\s|$)")
 _HEADING_RE = re.compile(r"^\s*([IVX]+|\d+)\.\s")
 
@@ -616,7 +619,7 @@ def _analyse(page: PageText) -> _Header:
         if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
             h.motto = True
             continue
-        if h.so is None and find_so(ln.text) is not None:
+        if h.so is None and (find_so(ln.text) is not None or h.organ_seen and _BARE_NOTATION_RE.match(ln.text)):
             h.so = _join_so_row(pieces, i)
             h.so_index = i
             continue
@@ -630,6 +633,8 @@ def _analyse(page: PageText) -> _Header:
         key = " ".join(ln.fold.split())
         if h.title is None and key in L.TYPE_BY_TITLE and _is_upper_text(ln.text):
             h.title, h.title_index = ln, i
+        elif _is_upper_text(ln.text):
+            h.organ_seen = True
     # organ block: upper-case left pieces before the "Số" line (or before the title)
     end = h.so_index
     if end is None:
@@ -895,6 +900,12 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
         d.issued_year, d.issued_month = dr.year, dr.month
         if dr.date is not None and not _digits_trusted(h.date):
             d.flag("issued_date", "ngày đọc không chắc (có thể viết tay hoặc mờ): cần nhập")
+            conf["issued_date"] = 0.0
+        elif dr.date is not None and dr.day < 10 and len(dr.day_text or "") == 1:
+            # typed days below 10 carry a leading zero (NĐ 30/2020, TT 01/2011): "ngày 5" is
+            # most often a day written by hand into the blank, so it is not taken
+            d.flag("issued_date", f"ngày “{dr.day_text}” không có số 0 đứng trước như thể thức quy định "
+                                  "(thường là ngày viết tay): cần xác nhận")
             conf["issued_date"] = 0.0
         elif dr.date is not None:
             d.issued_date, conf["issued_date"] = dr.date, c

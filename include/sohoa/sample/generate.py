@@ -197,7 +197,9 @@ def _place(page: _Page, lines, limit: float):
 
 
 def _vn_date(d: date, place: str) -> str:
-    return f"{place}, ngày {d.day} tháng {d.month} năm {d.year}"
+    """NĐ 30/2020 (as TT 01/2011 before it): a leading zero for days below 10 and months 1-2."""
+    month = f"{d.month:02d}" if d.month < 3 else str(d.month)
+    return f"{place}, ngày {d.day:02d} tháng {month} năm {d.year}"
 
 
 def _thousands(n: int) -> str:
@@ -297,7 +299,8 @@ def _header(page: _Page, ag, doc_type, number, issued, subject, place, extras=No
     page.rules.append((rmid - half, rmid + half, page.y + 1, 0.8))
     page.y += 12
     if extras.get("hand_day"):
-        _handwritten_gap(page, f"{place}, ngày ", " " * 6, f" tháng {issued.month} năm {issued.year}",
+        _handwritten_gap(page, f"{place}, ngày ", " " * 6, f" tháng {issued.month:02d} năm {issued.year}" if issued.month < 3
+                         else f" tháng {issued.month} năm {issued.year}",
                          str(issued.day), "I", 13.5, rx0, rx1, extras["seed"] + 1)
     else:
         page.line(_vn_date(issued, place), "I", 13.5, rx0, rx1, "c")
