@@ -270,3 +270,37 @@ def test_cli_fixity_and_restore(tmp_path, monkeypatch, capsys):
     assert main(["restore", "--file", codes[0], "--to", str(tmp_path / "r1")]) == 0
     assert "Đã khôi phục" in capsys.readouterr().out
     assert main(["fixity", "--file", "KHÔNG.CÓ"]) == 2
+
+
+def test_findings_on_dashboard_and_in_weekly_report(engine, tmp_path):
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from sohoa.reporting import weekly
+    from sohoa.reporting.dashboard import create_app
+
+    store = _local_pair(tmp_path)
+    _world(engine, store, files=1)
+    with session_scope(engine) as s:
+        f = s.scalars(select(File)).one()
+        pdf_key, page_key = f.pdf_key, f.pages[0].image_key
+    _flip_byte(store.primary, page_key)  # repaired from the second copy
+    _flip_byte(store.primary, pdf_key)
+    _flip_byte(store.replica, pdf_key, at=99)  # lost
+    out = fixity.audit(store, engine=engine)
+    assert (out["repaired"], out["lost"]) == (1, 2)
+
+    with session_scope(engine) as s:
+        rep = weekly.build_weekly_report(s, LocalStorage(tmp_path / "reports"), date.today())
+    assert rep["totals"]["fixity"] == {"repaired": 1, "unrepaired": 0, "lost": 2}
+    html = (tmp_path / "reports" / rep["html_key"]).read_text(encoding="utf-8")
+    assert "Toàn vẹn dữ liệu lưu trữ" in html and pdf_key in html
+    assert "MẤT (cả hai bản đều hỏng)" in html and page_key not in html  # repaired: not open
+
+    client = TestClient(create_app(engine_factory=lambda: engine))
+    page = client.get("/")
+    assert page.status_code == 200 and pdf_key in page.text
+    data = client.get("/api/progress").json()["fixity"]
+    assert (data["lost"], data["repaired"]) == (2, 1)
+    assert [f["key"] for f in data["open"]] == [pdf_key, pdf_key]

@@ -417,3 +417,16 @@ def fixity_figures(session: Session, since: datetime | None = None) -> dict:
         "lost": sum(v["lost"] for v in by_agency.values()),
         "open_by_agency": by_agency,
     }
+
+
+def report_figures(session: Session, since: datetime | None = None,
+                   agency_id: int | None = None, limit: int = 50) -> dict:
+    """What the dashboard and the weekly report show (template ``_fixity.html.j2``):
+    :func:`fixity_figures` plus the open findings (newest first, at most ``limit``)."""
+    figures = fixity_figures(session, since)
+    figures["open"] = open_findings(session, agency_id=agency_id, limit=limit)
+    if agency_id is not None:
+        mine = figures["open_by_agency"].get(agency_id, {"unrepaired": 0, "lost": 0})
+        figures["unrepaired"], figures["lost"] = mine["unrepaired"], mine["lost"]
+    figures["open_by_agency"] = {str(k): v for k, v in figures["open_by_agency"].items()}
+    return figures
