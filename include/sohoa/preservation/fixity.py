@@ -8,7 +8,8 @@ checksums from their ``generated`` events). An object the database keeps no chec
 gets a baseline the first time the audit sees it (``fixity_baselines``).
 
 The audit walks each source by id in bounded batches (``SOHOA_FIXITY_BATCH`` objects);
-each batch is one transaction that moves the run's cursor, so a crashed or interrupted
+objects are read by ``SOHOA_FIXITY_THREADS`` threads (default 4); each batch is one
+transaction that moves the run's cursor, so a crashed or interrupted
 audit resumes where it stopped (same scope → same run). Per batch it writes one
 ``fixity_check`` event listing the objects checked; per bad copy a finding and an event on
 the object's entity (``fixity_repaired`` / ``fixity_unrepaired`` / ``fixity_loss``).
@@ -20,6 +21,7 @@ import logging
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("pages", "files", "documents", "aips", "submissions", "reports")
 DEFAULT_BATCH = 200
+DEFAULT_THREADS = 4
 PROGRAMME = "CHUNG"  # the DAG's label for programme-wide objects (weekly reports)
 _HEX16 = re.compile(r"^[0-9a-f]{16}$")
 
@@ -247,6 +250,24 @@ def _expected_sha(session: Session, obj: Expected, primary: Storage,
     return None
 
 
+def threads() -> int:
+    return max(1, int(os.environ.get("SOHOA_FIXITY_THREADS", DEFAULT_THREADS)))
+
+
+def _hash_all(primary: Storage, replica: Storage | None, objs: list[Expected]) -> list:
+    """((sha, size) of the first copy, of the second) per object, read by a few threads:
+    an S3 GET waits on the network and hashlib releases the GIL, so reads overlap."""
+    def both(obj: Expected):
+        return (read_sha(primary, obj.key),
+                read_sha(replica, obj.key) if replica is not None else (None, 0))
+
+    n = min(threads(), len(objs))
+    if n <= 1:
+        return [both(o) for o in objs]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="fixity") as pool:
+        return list(pool.map(both, objs))
+
+
 def _open_or_resume(session: Session, scope: Scope) -> FixityRun:
     run = session.scalars(select(FixityRun).where(FixityRun.scope == scope.name,
                                                   FixityRun.status == "running")
@@ -282,9 +303,7 @@ def run_batch(session: Session, storage: Storage, run: FixityRun, scope: Scope,
         FixityFinding.resolved_at.is_(None))))
     now = datetime.now(timezone.utc)
     checked, nbytes, ok, problems = [], 0, 0, []
-    for obj in objs:
-        p_sha, p_size = read_sha(primary, obj.key)
-        r_sha, r_size = read_sha(replica, obj.key) if replica is not None else (None, 0)
+    for obj, ((p_sha, p_size), (r_sha, r_size)) in zip(objs, _hash_all(primary, replica, objs)):
         nbytes += p_size + r_size
         expected = _expected_sha(session, obj, primary, replica, (p_sha, r_sha))
         if expected is None:  # never seen and no copy at all
