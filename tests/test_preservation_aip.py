@@ -187,6 +187,13 @@ def test_corrupted_original_is_never_packed(engine, store):
     assert out["built"] == 0 and len(out["failed"]) == 1
     assert key in out["failed"][0]["reason"] and "hỏng" in out["failed"][0]["reason"]
     assert not list(store.list("aips/"))
+    with session_scope(engine) as s:
+        assert aip.build_aips(s, store)["failed"] == out["failed"]  # still waits
+        failed = s.scalars(select(Event).where(Event.action == "aip_failed")).all()
+        assert len(failed) == 1  # a rerun records nothing new
+    path.write_bytes(bytes(data[:100]) + bytes([data[100] ^ 0xFF]) + bytes(data[101:]))
+    with session_scope(engine) as s:
+        assert aip.build_aips(s, store)["built"] == 1  # repaired: packed
 
 
 def _eark_python() -> Path:

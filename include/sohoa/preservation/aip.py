@@ -325,9 +325,14 @@ def build_aips(session: Session, storage: Storage, *, agency: str | None = None,
         except AipError as exc:
             log.warning("AIP %s: %s", f.file_code, exc)
             failed.append({"file": f.file_code, "reason": str(exc)})
-            events.record(session, entity="files", entity_id=f.id, phase="preservation",
-                          action="aip_failed", agency_id=f.agency_id,
-                          details={"reason": str(exc)})
+            last = session.scalars(select(Event).where(
+                Event.entity == "files", Event.entity_id == f.id, Event.phase == "preservation",
+                Event.action.in_(("aip_built", "aip_failed"))).order_by(Event.id.desc())).first()
+            if last is None or last.action != "aip_failed" or \
+                    (last.details or {}).get("reason") != str(exc):  # reruns add nothing
+                events.record(session, entity="files", entity_id=f.id, phase="preservation",
+                              action="aip_failed", agency_id=f.agency_id,
+                              details={"reason": str(exc)})
             continue
         if got["status"] == "built":
             built.append(got)
