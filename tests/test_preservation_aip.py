@@ -74,6 +74,7 @@ def test_aip_layout_schemas_and_csip_rules(engine, store, tmp_path):
     assert pkg.name == code  # root folder named after OBJID
     for rel in ("METS.xml", "metadata/descriptive/hoso.xml", "metadata/preservation/premis.xml",
                 "representations/original/METS.xml", "representations/access/METS.xml",
+                "representations/original/metadata/preservation/premis.xml",
                 "schemas/mets.xsd", "documentation/README.txt"):
         assert (pkg / rel).is_file(), rel
     originals = sorted((pkg / "representations/original/data").iterdir())
@@ -91,6 +92,9 @@ def test_aip_layout_schemas_and_csip_rules(engine, store, tmp_path):
         doc = etree.parse(str(pkg / rel))
         assert schema.validate(doc), (rel, schema.error_log)
     premis_schema = etree.XMLSchema(etree.parse(str(PREMIS_XSD)))
+    for rel in ("representations/original/metadata/preservation/premis.xml",
+                "representations/access/metadata/preservation/premis.xml"):
+        assert premis_schema.validate(etree.parse(str(pkg / rel))), premis_schema.error_log
     premis_doc = etree.parse(str(pkg / "metadata/preservation/premis.xml"))
     assert premis_schema.validate(premis_doc), premis_schema.error_log
 
@@ -231,4 +235,7 @@ def test_eark_validator_accepts_every_aip(sqlite_url, store, tmp_path):
         assert r["schema_status"] == "Valid" or r["schema_status"] == "VALID", r["schema_errors"]
         errors = [m for m in r["schematron"] if m["severity"] == "Error"]
         assert errors == [], errors
+        warnings = [m for m in r["schematron"] + r["structure_messages"]
+                    if str(m.get("severity")).lower().startswith("warn")]
+        assert warnings == [], warnings  # not even the SHOULDs
         assert r["schematron_status"] in ("Valid", "VALID")

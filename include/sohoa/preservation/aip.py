@@ -7,6 +7,7 @@ Layout inside the zip (the root folder is the package's OBJID, the file code)::
     <FILE CODE>/metadata/preservation/premis.xml       PREMIS 3.0 (premis.py)
     <FILE CODE>/representations/original/METS.xml
     <FILE CODE>/representations/original/data/...      the untouched scans as delivered
+    <FILE CODE>/representations/original/metadata/preservation/premis.xml  their fixity
     <FILE CODE>/representations/access/METS.xml
     <FILE CODE>/representations/access/data/...        the PDF/A files (file, documents)
     <FILE CODE>/schemas/                                METS, XLink, CSIP extension XSDs
@@ -236,9 +237,18 @@ def build_package(session: Session, storage: Storage, f: File, workdir: Path,
     for rep, files in refs.items():
         if not files:
             continue
+        # the representation's own PREMIS: its files with their fixity (CSIP structure:
+        # a representation SHOULD carry its metadata)
+        rep_objects = [o for o in objects if o.path.startswith(f"representations/{rep}/")]
+        rep_premis = write(f"representations/{rep}/metadata/preservation/premis.xml",
+                           premis.build(premis.PremisDoc(f"{oid}.{rep}", f"{f.title} — {rep}",
+                                                         objects=rep_objects)))
+        rep_md = mets.FileRef("", "metadata/preservation/premis.xml", rep_premis.mimetype,
+                              rep_premis.size, rep_premis.sha256, now)
         spec = mets.MetsSpec(
             objid=f"{oid}.{rep}", label=f"{f.title} — {rep}", created=now, software=SOFTWARE,
             software_version=version, file_groups=[("Data", files)],
+            digiprov=[mets.MdRef(f"digiprov-premis-{rep}", rep_md, "PREMIS")],
             schema_location=SCHEMA_LOCATION.format(p="../../"))
         ref = write(f"representations/{rep}/METS.xml", mets.build(spec))
         rep_refs.append((rep, mets.FileRef(f"rep-mets-{rep}", ref.href, ref.mimetype,
