@@ -11,6 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from sqlalchemy import select
 
@@ -239,3 +241,25 @@ def test_eark_validator_accepts_every_aip(sqlite_url, store, tmp_path):
                     if str(m.get("severity")).lower().startswith("warn")]
         assert warnings == [], warnings  # not even the SHOULDs
         assert r["schematron_status"] in ("Valid", "VALID")
+
+
+@given(st.text(min_size=1, max_size=200), st.text(max_size=100))
+@settings(max_examples=150, deadline=None)
+def test_descriptive_xml_holds_any_typed_text(title, notes):
+    """Whatever a clerk typed (control characters from spreadsheets, decomposed accents,
+    astral characters) comes out as well-formed XML with the same text, NFC, minus what
+    XML 1.0 cannot hold."""
+    import unicodedata
+
+    from sohoa.core.db.models import File
+    from sohoa.preservation import descriptive
+    from sohoa.preservation.mets import xml_text
+
+    f = File(file_code="TTLTHN.G01.2021.01.001", notation="01/VP", title=title,
+             description=notes or None, language="vi", access_mode="public")
+    root = etree.fromstring(descriptive.build(f, [], "UBND phường Hàng Bạc"))
+    ns = {"t": descriptive.NS}
+    want = xml_text(title)
+    assert (root.findtext("t:Title", namespaces=ns) or "") == want
+    assert want == unicodedata.normalize("NFC", want)
+    assert all(ch in "\t\n\r" or ord(ch) >= 0x20 for ch in want)

@@ -17,6 +17,7 @@ from lxml import etree
 from sohoa.arrangement.phase import archive_code
 from sohoa.core.db.models import Document, File
 from sohoa.core.fields import DOC_FIELDS, FILE_FIELDS
+from sohoa.preservation.mets import xml_text
 
 NS = "urn:sohoa:tt02-2019"
 MDTYPE = "OTHER"
@@ -58,7 +59,7 @@ def _field(parent, spec, value) -> None:
         return
     el = etree.SubElement(parent, f"{{{NS}}}{spec.tag}")
     el.set("ten", spec.name_vi)
-    el.text = text
+    el.text = xml_text(text)
 
 
 def file_values(f: File) -> dict[str, object]:
@@ -78,7 +79,7 @@ def document_values(f: File, d: Document) -> dict[str, object]:
 
 def build(f: File, documents: list[Document], agency_name: str) -> bytes:
     root = etree.Element(f"{{{NS}}}HoSo", nsmap={None: NS})
-    root.set("coQuanTaoLap", agency_name)
+    root.set("coQuanTaoLap", xml_text(agency_name))
     values = file_values(f)
     for spec in FILE_FIELDS:
         _field(root, spec, values.get(spec.tag))

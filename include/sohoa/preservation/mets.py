@@ -16,6 +16,8 @@ Representations (one sub-division per representation with its mptr) point at the
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,6 +48,15 @@ def _x(tag: str) -> str:
 
 def _c(tag: str) -> str:
     return f"{{{CSIP_NS}}}{tag}"
+
+
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` as XML 1.0 can hold it: NFC, characters XML forbids (control characters a
+    clerk's spreadsheet may carry, lone surrogates) dropped."""
+    return _NOT_XML.sub("", unicodedata.normalize("NFC", value))
 
 
 def iso(dt: datetime) -> str:
@@ -118,7 +129,7 @@ def build(spec: MetsSpec) -> bytes:
     """The METS document as UTF-8 bytes."""
     root = etree.Element(_m("mets"), nsmap=NSMAP)
     root.set("OBJID", spec.objid)
-    root.set("LABEL", spec.label)
+    root.set("LABEL", xml_text(spec.label))
     root.set("TYPE", CONTENT_CATEGORY)
     _cit(root)
     root.set("PROFILE", PROFILE_AIP)
@@ -176,7 +187,7 @@ def build(spec: MetsSpec) -> bytes:
     smap.set("LABEL", "CSIP")
     top = etree.SubElement(smap, _m("div"))
     top.set("ID", "div-package")
-    top.set("LABEL", spec.objid)
+    top.set("LABEL", xml_text(spec.objid))
     meta = etree.SubElement(top, _m("div"))
     meta.set("ID", "div-metadata")
     meta.set("LABEL", "Metadata")

@@ -15,6 +15,8 @@ from datetime import datetime
 
 from lxml import etree
 
+from sohoa.preservation.mets import xml_text
+
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 EVENT_TYPE_AUTHORITY = "http://id.loc.gov/vocabulary/preservation/eventType"
@@ -89,7 +91,7 @@ def _p(tag: str) -> str:
 def _sub(parent, tag: str, text: str | None = None, **attrs):
     el = etree.SubElement(parent, _p(tag), **attrs)
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 
