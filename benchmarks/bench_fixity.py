@@ -16,6 +16,8 @@ AIPs built by sohoa.preservation.aip. Measured in the same run, on the same byte
 * **audit, S3 backend** (moto's server, a subprocess on 127.0.0.1): the same objects copied
   to a bucket, ``fixity.audit`` in MB/s beside ``sha256sum`` over the same bytes on disk
   and beside a bare boto3 GET + hashlib loop (what any S3 audit must at least do).
+* **audit with one reading thread** (``SOHOA_FIXITY_THREADS=1``): the like-for-like figure
+  beside single-process sha256sum.
 * **audit with the second copy** (local folder): both copies read per object.
 
 Quote the load (printed by the script from os.getloadavg) with the figures: the machine
@@ -113,6 +115,12 @@ def main() -> None:
     print(f"local audit: best {mb / min(ours):.0f} MB/s (median {mb / statistics.median(ours):.0f}),"
           f" sha256sum best {mb / min(base):.0f} MB/s (median {mb / statistics.median(base):.0f});"
           f" ratio best/best {min(base) / min(ours):.2f}x  [load {load()}]")
+
+    os.environ["SOHOA_FIXITY_THREADS"] = "1"
+    one = min(timed_audit(store, engine)[0] for _ in range(args.repeat))
+    os.environ.pop("SOHOA_FIXITY_THREADS")
+    print(f"local audit, one reading thread: {mb / one:.0f} MB/s; ratio to sha256sum best"
+          f" {min(base) / one:.2f}x  [load {load()}]")
 
     mirror = MirroredStorage(store, LocalStorage(tmp / "replica"))
     for key in store.list(""):
