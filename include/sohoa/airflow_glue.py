@@ -22,6 +22,8 @@ ASSETS = {
     "ocr_done": Asset(name="sohoa_ocr_done", uri="sohoa://phase/ocr_done"),
     "integrated": Asset(name="sohoa_integrated", uri="sohoa://phase/integrated"),
     "report": Asset(name="sohoa_weekly_report", uri="sohoa://report/weekly"),
+    "aip": Asset(name="sohoa_aip_built", uri="sohoa://preservation/aip"),
+    "fixity": Asset(name="sohoa_fixity_checked", uri="sohoa://preservation/fixity"),
 }
 
 DEFAULT_ARGS = {
@@ -92,7 +94,8 @@ def phase_dag(
 
         @task(outlets=[outlet])
         def announce(results: list[dict]) -> dict:
-            keys = ("files", "loaded", "arranged", "pages", "reject", "page_errors")
+            keys = ("files", "loaded", "arranged", "pages", "reject", "page_errors", "built",
+                    "checked", "repaired", "unrepaired", "lost")
             return {k: sum(r.get(k, 0) or 0 for r in results) for k in keys}
 
         results = process.expand(agency=find_agencies())

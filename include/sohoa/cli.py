@@ -135,6 +135,66 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_aip(args) -> int:
+    from sohoa.pipeline import prepare_database, run_aips
+
+    prepare_database()
+    out = run_aips(args.agency, args.file)
+    _print(out)
+    return 1 if out["failed"] else 0
+
+
+def cmd_fixity(args) -> int:
+    import os
+
+    from sohoa.pipeline import prepare_database, run_fixity
+
+    if args.batch:
+        os.environ["SOHOA_FIXITY_BATCH"] = str(args.batch)
+    prepare_database()
+    try:
+        out = run_fixity(args.agency, args.file)
+    except ValueError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    bad = out["lost"] + out["unrepaired"]
+    if args.json:
+        _print(out)
+    else:
+        print(f"Kiểm tra toàn vẹn ({out['scope']}): {out['checked']} đối tượng, "
+              f"{out['bytes'] / 1e6:.1f} MB, {out['ok']} tốt, {out['repaired']} đã sửa từ bản "
+              f"còn tốt, {out['unrepaired']} chưa sửa được, {out['lost']} MẤT.")
+        for f in out["open_findings"]:
+            print(f"  {f['key']}: {f['reason']}")
+    if out["lost"]:
+        print(f"CẢNH BÁO: {out['lost']} đối tượng bị MẤT (cả hai bản đều hỏng).", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_restore(args) -> int:
+    from sohoa.core.db.session import session_scope
+    from sohoa.core.storage import get_storage
+    from sohoa.pipeline import prepare_database
+    from sohoa.preservation.restore import RestoreError, restore
+
+    prepare_database()
+    try:
+        with session_scope() as s:
+            out = restore(s, get_storage(), args.file, Path(args.to))
+    except RestoreError as exc:
+        print(f"Không khôi phục được: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print(out)
+    else:
+        print(f"Đã khôi phục {out['file']} vào {out['to']}: {out['originals']} tệp gốc, "
+              f"{out['access']} tệp PDF/A, {out['files_verified']} tệp đã kiểm tra SHA-256"
+              + ("." if out["ok"] else f", {len(out['bad'])} tệp SAI:"))
+        for r in out["bad"]:
+            print(f"  {r['path']}: {r['problem']}")
+    return 0 if out["ok"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sohoa", description="Số hóa hồ sơ lưu trữ",
@@ -201,6 +261,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true",
                    help="machine use: only the JSON summary, no progress line")
     s.set_defaults(func=cmd_pipeline)
+
+    s = sub.add_parser("aip", help="build the E-ARK AIPs of integrated files")
+    s.add_argument("--agency")
+    s.add_argument("--file")
+    s.set_defaults(func=cmd_aip)
+
+    s = sub.add_parser("fixity", help="re-hash every stored object, repair from the second copy")
+    s.add_argument("--agency", help="one agency's objects (CHUNG: the programme's reports)")
+    s.add_argument("--file", help="one file's objects (file code or AGENCY/notation)")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--batch", type=int, help="objects per batch (SOHOA_FIXITY_BATCH)")
+    s.set_defaults(func=cmd_fixity)
+
+    s = sub.add_parser("restore", help="rebuild a file's originals and PDF/A from its AIP")
+    s.add_argument("--file", required=True)
+    s.add_argument("--to", required=True)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("report", help="build the weekly progress report")
     s.add_argument("--as-of")

@@ -175,6 +175,35 @@ def run_report(as_of: date | None = None) -> dict:
         return weekly.build_weekly_report(s, get_storage(), as_of or date.today())
 
 
+def run_aips(agency: str | None = None, file_ref: str | None = None) -> dict:
+    """E-ARK AIPs for the integrated files (rebuilt only when a file changed)."""
+    from sohoa.preservation import aip
+
+    with session_scope() as s:
+        out = aip.build_aips(s, get_storage(), agency=agency, file_ref=file_ref)
+    out["changed"] = bool(out["built"])
+    return out
+
+
+class FixityLoss(RuntimeError):
+    """Raised by the DAG's audit task so a loss or an unrepaired copy turns the task red."""
+
+
+def run_fixity(agency: str | None = None, file_ref: str | None = None, *,
+               raise_on_loss: bool = False) -> dict:
+    """Fixity audit of one agency's objects (or one file's, or fixity.PROGRAMME's reports,
+    or everything), in bounded resumable batches, repairing from the second copy."""
+    from sohoa.preservation import fixity
+
+    out = fixity.audit(get_storage(), agency=agency, file_ref=file_ref)
+    if raise_on_loss and (out["lost"] or out["unrepaired"]):
+        raise FixityLoss(
+            f"kiểm tra toàn vẹn {out['scope']}: {out['lost']} đối tượng MẤT, "
+            f"{out['unrepaired']} chưa sửa được: "
+            + "; ".join(f"{f['key']} ({f['reason']})" for f in out["open_findings"][:20]))
+    return out
+
+
 def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
     """Every phase in order, without Airflow (CLI `sohoa pipeline`); on a terminal, a
     progress line for the phases and one for the files of the long ones."""

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-DAG_IDS = {"inventory_intake", "arrangement", "scan_qc", "ocr", "integration", "progress_report"}
+DAG_IDS = {"inventory_intake", "arrangement", "scan_qc", "ocr", "integration", "progress_report",
+           "aip_build", "fixity_audit"}
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 
 
@@ -50,7 +51,7 @@ def test_phases_chain_through_assets(dagbag):
             for o in getattr(t, "outlets", []) or []:
                 produced[o.name] = dag.dag_id
     chain = {"arrangement": "inventory_intake", "scan_qc": "arrangement", "ocr": "scan_qc",
-             "integration": "ocr", "progress_report": "integration"}
+             "integration": "ocr", "progress_report": "integration", "aip_build": "integration"}
     for consumer, producer in chain.items():
         cond = dagbag.dags[consumer].timetable.asset_condition
         names = _asset_names(cond)

@@ -37,6 +37,15 @@ class Settings:
     # in addition to intake_dir when set (e.g. an S3 bucket shared with the agencies)
     intake_prefix: str | None = None
     slips_dir: Path | None = None  # archivists' record-slip sheets (phiếu tin), any name
+    # Second copy of every stored object (sohoa.core.mirror): "local" (a folder), "s3" (another
+    # bucket/endpoint; unset endpoint/keys/region default to the primary's) or None (no copy).
+    replica: str | None = None
+    replica_root: Path | None = None
+    replica_s3_bucket: str | None = None
+    replica_s3_endpoint_url: str | None = None
+    replica_s3_access_key: str | None = None
+    replica_s3_secret_key: str | None = None
+    replica_s3_region: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,4 +73,20 @@ def get_settings() -> Settings:
         workers=int(_env("SOHOA_WORKERS", str(os.cpu_count() or 2))),
         intake_prefix=_env("SOHOA_INTAKE_PREFIX"),
         slips_dir=Path(_env("SOHOA_SLIPS_DIR", str(home / "phieu_tin"))),
+        **_replica_settings(),
     )
+
+
+def _replica_settings() -> dict:
+    """SOHOA_REPLICA=local|s3 (implied by SOHOA_REPLICA_ROOT or SOHOA_REPLICA_S3_BUCKET)."""
+    root, bucket = _env("SOHOA_REPLICA_ROOT"), _env("SOHOA_REPLICA_S3_BUCKET")
+    kind = _env("SOHOA_REPLICA") or ("s3" if bucket else "local" if root else None)
+    return {
+        "replica": kind.strip().lower() if kind else None,
+        "replica_root": Path(root) if root else None,
+        "replica_s3_bucket": bucket,
+        "replica_s3_endpoint_url": _env("SOHOA_REPLICA_S3_ENDPOINT_URL"),
+        "replica_s3_access_key": _env("SOHOA_REPLICA_S3_ACCESS_KEY"),
+        "replica_s3_secret_key": _env("SOHOA_REPLICA_S3_SECRET_KEY"),
+        "replica_s3_region": _env("SOHOA_REPLICA_S3_REGION"),
+    }

@@ -204,6 +204,10 @@ class Storage(ABC):
         """Write the object to ``path`` (atomically; parents created); verifies SHA-256."""
 
     @abstractmethod
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in chunks of up to CHUNK_SIZE (streamed; for re-hashing)."""
+
+    @abstractmethod
     def exists(self, key: str) -> bool: ...
 
     @abstractmethod
@@ -314,6 +318,15 @@ class LocalStorage(Storage):
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(key) from None
+
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        key, path = self._existing(key)
+        try:
+            fh = open(path, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+        with fh:
+            yield from iter(lambda: fh.read(CHUNK_SIZE), b"")
 
     @staticmethod
     def _recorded_sha256(path: Path) -> str | None:
@@ -567,6 +580,19 @@ class S3Storage(Storage):
         with contextlib.closing(response["Body"]) as body:
             return body.read()
 
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        from botocore.exceptions import ClientError
+
+        key = normalize_key(key)
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if self._is_missing(exc):
+                raise ObjectNotFound(key) from None
+            raise
+        with contextlib.closing(response["Body"]) as body:
+            yield from body.iter_chunks(CHUNK_SIZE)
+
     def _head(self, key: str) -> dict[str, Any]:
         from botocore.exceptions import ClientError
 
@@ -661,11 +687,19 @@ class S3Storage(Storage):
 
 
 def get_storage(settings: Settings | None = None) -> Storage:
-    """The configured storage: SOHOA_STORAGE=local (default) or s3."""
+    """The configured storage (SOHOA_STORAGE=local (default) or s3), mirrored to the second
+    copy when SOHOA_REPLICA* is set (sohoa.core.mirror: every write copied and verified)."""
     if settings is None:
         from sohoa.core.config import get_settings
 
         settings = get_settings()
+    from sohoa.core.mirror import with_replica
+
+    return with_replica(get_primary_storage(settings), settings)
+
+
+def get_primary_storage(settings: Settings) -> Storage:
+    """SOHOA_STORAGE alone, without the second copy."""
     kind = (settings.storage or "local").strip().lower()
     if kind == "local":
         return LocalStorage(settings.storage_root)

@@ -179,6 +179,12 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
         with session_scope(engine) as s:
             return list_numbers(s, as_of)
 
+    def load_fixity(agency_id: int | None = None) -> dict[str, Any]:
+        from sohoa.preservation.fixity import report_figures
+
+        with session_scope(engine_factory()) as s:
+            return report_figures(s, agency_id=agency_id)
+
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request, level: str | None = None, status: str | None = None,
               risk: str | None = None, q: str | None = None, sort: str = "risk",
@@ -200,7 +206,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
             f=dict(level=level or "", status=status or "", risk=risk or "", q=q or ""),
             sort=sort, order=order, sorts={k: v[0] for k, v in SORTS.items()},
             sort_url=sort_url, json_url="api/progress?" + urlencode(params),
-            runs=dag_runs(None) if dag_runs else [],
+            runs=dag_runs(None) if dag_runs else [], fixity=load_fixity(),
         )
         return HTMLResponse(html)
 
@@ -216,6 +222,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
             "as_of": numbers["as_of"], "week_start": numbers["week_start"],
             "view": view, "programme": _public(numbers["programme"], list_view=True),
             "agencies": [_public(r, list_view=True) for r in rows],
+            "fixity": load_fixity(),
         }))
 
     def load_agency(code: str, as_of: date) -> dict[str, Any]:

@@ -37,10 +37,20 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def fixity_section(session: Session, week_start: date) -> dict[str, Any]:
+    """The fixity audit's figures for the report (template ``_fixity.html.j2``): copies
+    repaired since the week started, what is still unrepaired or lost."""
+    from sohoa.preservation.fixity import report_figures
+
+    since = datetime.combine(week_start, datetime.min.time(), tzinfo=REPORT_TZ)
+    return report_figures(session, since) | {"since": week_start.strftime("%d/%m/%Y")}
+
+
 def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any]:
     """Compute the numbers, write the XLSX and HTML report to ``storage``, record a
     ReportRun (one per as_of: a rerun updates it and overwrites the same keys)."""
     numbers = progress_numbers(session, as_of)
+    numbers["fixity"] = fixity_section(session, numbers["week_start"])  # issue 17
     rescans = open_rescan_items(session)
     xlsx_key, html_key = report_keys(as_of)
     xlsx_sha = storage.put_bytes(
@@ -65,6 +75,7 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
         "done_this_week": prog["done_this_week"],
         "forecast_date": prog["forecast_date"],
         "risk_reasons": prog["risk_reasons"],
+        "fixity": {k: numbers["fixity"][k] for k in ("repaired", "unrepaired", "lost")},
     })
     week_start = numbers["week_start"]
     run = session.scalars(

@@ -402,3 +402,80 @@ class ProgressDelta(Base):
     agency_id: Mapped[int] = mapped_column(Integer)
     metric: Mapped[str] = mapped_column(String(40))
     n: Mapped[int] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------- preservation
+# (issue 17; migration 0003_preservation): AIPs per file, fixity audits and their findings.
+
+
+class Aip(Base):
+    """The E-ARK AIP of one file: one zip in storage; rebuilt only when its inputs change."""
+
+    __tablename__ = "aips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    object_key: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    payload_bytes: Mapped[int] = mapped_column(BigInteger, default=0)  # originals + PDFs
+    input_hash: Mapped[str] = mapped_column(String(64))  # what the package was built from
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FixityRun(Base):
+    """One fixity audit over a scope ("all", "agency:G01", "file:CODE", "programme"), done
+    in bounded batches; ``cursor`` says where the next batch starts (resumable)."""
+
+    __tablename__ = "fixity_runs"
+    __table_args__ = (Index("ix_fixity_runs_scope_status", "scope", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done
+    cursor: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    batches: Mapped[int] = mapped_column(Integer, default=0)
+    checked: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_checked: Mapped[int] = mapped_column(BigInteger, default=0)
+    ok: Mapped[int] = mapped_column(Integer, default=0)
+    repaired: Mapped[int] = mapped_column(Integer, default=0)
+    unrepaired: Mapped[int] = mapped_column(Integer, default=0)
+    lost: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FixityFinding(Base):
+    """A copy found missing or different from its recorded SHA-256, and what became of it:
+    repaired (from the other copy), unrepaired (no good copy to take it from yet) or lost."""
+
+    __tablename__ = "fixity_findings"
+    __table_args__ = (Index("ix_fixity_findings_open", "resolved_at", "outcome"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("fixity_runs.id"), index=True)
+    object_key: Mapped[str] = mapped_column(String(1000), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    file_id: Mapped[int | None] = mapped_column(Integer)
+    copy: Mapped[str] = mapped_column(String(10))  # primary | replica
+    problem: Mapped[str] = mapped_column(String(10))  # missing | mismatch
+    expected_sha256: Mapped[str | None] = mapped_column(String(64))
+    actual_sha256: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(12))  # repaired | unrepaired | lost
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FixityBaseline(Base):
+    """The SHA-256 of an object the database records no checksum for (e.g. an inventory
+    error workbook), taken when the audit first saw it (the store's write-time checksum
+    when it has one)."""
+
+    __tablename__ = "fixity_baselines"
+
+    object_key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
