@@ -41,7 +41,7 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
     """Compute the numbers, write the XLSX and HTML report to ``storage``, record a
     ReportRun (one per as_of: a rerun updates it and overwrites the same keys)."""
     numbers = progress_numbers(session, as_of)
-    rescans = open_rescan_items(session)
+    rescans = open_rescan_items(session, as_of=as_of)
     xlsx_key, html_key = report_keys(as_of)
     xlsx_sha = storage.put_bytes(
         xlsx_key, render_xlsx(numbers, rescans),
@@ -57,6 +57,8 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
         "week_start": numbers["week_start"],
         "agencies": prog["agencies"],
         "agencies_at_risk": prog["agencies_at_risk"],
+        "agencies_with_plan": prog["agencies_with_plan"],
+        "agencies_without_plan": prog["agencies_without_plan"],
         "files": prog["files"],
         "pages": prog["pages"],
         "rejected_inventory_rows": prog["rejected_inventory_rows"],
