@@ -129,14 +129,14 @@ def email_report(report: dict, storage=None) -> dict:
     import tempfile
     from pathlib import Path
 
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-
     from sohoa.core.storage import get_storage
     from sohoa.reporting import mail
 
     to = mail.recipients()
     if not to:
         return {"sent": False, "recipients": 0}
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
     subject, body = mail.summary(report["totals"], report_url=os.environ.get("SOHOA_REPORT_URL"))
     data = (storage or get_storage()).get_bytes(report["xlsx_key"])
     with tempfile.TemporaryDirectory(prefix="sohoa-mail-") as tmp:

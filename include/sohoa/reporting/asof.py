@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.db import counters
@@ -103,20 +103,82 @@ def _page_metrics(verdict, defects, ocr_done: bool, low: bool) -> list[str]:
     return out
 
 
-def _page_changes(session: Session, end: datetime):
-    kind = case((Event.action.in_(QC_ACTIONS), "qc"), else_="ocr")
+def _first_page_events(end: datetime):
+    """Each page's first QC and first OCR event at or after ``end`` (kind, its ``before``
+    and the parts of it the SQL pivot needs)."""
+    kind = case((Event.action.in_(QC_ACTIONS), literal("qc")), else_=literal("ocr"))
+    b = Event.before
     rn = func.row_number().over(partition_by=(Event.entity_id, kind),
                                 order_by=(Event.occurred_at, Event.id)).label("rn")
-    ev = (select(Event.entity_id.label("pid"), Event.agency_id.label("ev_agency"),
-                 kind.label("kind"), Event.before, rn)
-          .where(Event.entity == "pages", Event.phase.in_(PAGE_PHASES),
-                 Event.action.in_(QC_ACTIONS + OCR_ACTIONS), Event.occurred_at >= end)
-          .subquery("ev"))
+    return (select(Event.entity_id.label("pid"), Event.agency_id.label("ev_agency"),
+                   kind.label("kind"), Event.before,
+                   func.coalesce(b["verdict"].as_string(), b["qc_verdict"].as_string()).label("v"),
+                   b["ocr"].as_string().label("o"),
+                   case((b["low_confidence"].as_string().is_not(None), 1), else_=0).label("lp"),
+                   case((b["low_confidence"].as_boolean(), 1), else_=0).label("l"), rn)
+            .where(Event.entity == "pages", Event.phase.in_(PAGE_PHASES),
+                   Event.action.in_(QC_ACTIONS + OCR_ACTIONS), Event.occurred_at >= end)
+            .subquery("ev"))
+
+
+def _page_changes(session: Session, end: datetime):
+    """Pages changed since ``end``: one SQL pass groups those alike (same agency, same
+    state now and then), so a past week's hundreds of thousands of page events come
+    back as a few thousand rows; pages rejected now or then (their defects count) are
+    taken one by one."""
+    ev = _first_page_events(end)
+    first = ev.c.rn == 1
+
+    def of(kind, col, default=None):
+        return func.max(case((ev.c.kind == kind, col), else_=default))
+
+    pp = (select(ev.c.pid, func.max(ev.c.ev_agency).label("ev_agency"),
+                 of("qc", 1, 0).label("has_qc"), of("qc", ev.c.v).label("v_then"),
+                 of("qc", ev.c.o).label("qc_o"), of("qc", ev.c.l, 0).label("qc_l"),
+                 of("ocr", 1, 0).label("has_ocr"), of("ocr", ev.c.o).label("o_then"),
+                 of("ocr", ev.c.lp, 0).label("lp"), of("ocr", ev.c.l, 0).label("l_then"))
+          .where(first).group_by(ev.c.pid).subquery("pp"))
+    rejected = or_(Page.qc_verdict == "reject", pp.c.v_then == "reject")
+    state = (select(func.coalesce(File.agency_id, pp.c.ev_agency).label("aid"),
+                    case((Page.id.is_not(None), 1), else_=0).label("exists"),
+                    Page.qc_verdict.label("verdict"),
+                    case((Page.ocr_text.is_not(None), 1), else_=0).label("ocr"),
+                    case((Page.ocr_low_confidence.is_(True), 1), else_=0).label("low"),
+                    pp.c.has_qc, pp.c.v_then, pp.c.qc_o, pp.c.qc_l, pp.c.has_ocr, pp.c.o_then,
+                    pp.c.lp, pp.c.l_then)
+             .select_from(pp).outerjoin(Page, Page.id == pp.c.pid)
+             .outerjoin(File, File.id == Page.file_id)
+             .where(~func.coalesce(rejected, False)).subquery("st"))
+    cols = [c for c in state.c]
+    for row in session.execute(select(*cols, func.count()).group_by(*cols)):
+        (aid, exists, verdict, ocr, low, has_qc, v_then, qc_o, qc_l, has_ocr, o_then, lp,
+         l_then, n) = row
+        now = _page_metrics(verdict, None, bool(ocr), bool(low)) if exists else []
+        then_exists, t_verdict, t_ocr, t_low = bool(exists), verdict, bool(ocr), bool(low)
+        if has_qc:
+            then_exists, t_verdict = v_then is not None, v_then
+        if not exists and has_qc:  # removed since: its OCR state as page_removed kept it
+            t_ocr, t_low = qc_o == "done", bool(qc_l)
+        if has_ocr:
+            t_ocr = o_then == "done"
+            t_low = bool(l_then) if lp else (t_low and t_ocr)
+        then = _page_metrics(t_verdict, None, t_ocr, t_low) if then_exists else []
+        for m in now:
+            yield aid, m, -int(n)
+        for m in then:
+            yield aid, m, int(n)
+    # pages rejected now or at ``end``: one by one, with their defect lists
+    reject_pids = (select(pp.c.pid).select_from(pp).outerjoin(Page, Page.id == pp.c.pid)
+                   .where(rejected))
+    yield from _pages_one_by_one(session, ev, reject_pids)
+
+
+def _pages_one_by_one(session: Session, ev, pids):
     q = (select(ev.c.pid, ev.c.ev_agency, ev.c.kind, ev.c.before, Page.id, File.agency_id,
                 Page.qc_verdict, Page.qc_defects, Page.ocr_text.is_not(None),
                 Page.ocr_low_confidence)
          .outerjoin(Page, Page.id == ev.c.pid).outerjoin(File, File.id == Page.file_id)
-         .where(ev.c.rn == 1).order_by(ev.c.pid))
+         .where(ev.c.rn == 1, ev.c.pid.in_(pids)).order_by(ev.c.pid))
     pages: dict[int, dict] = {}
     for pid, ev_agency, kind, before, page_id, aid, verdict, defects, ocr_done, low in session.execute(q):
         p = pages.setdefault(pid, {"agency": aid if page_id is not None else ev_agency,
