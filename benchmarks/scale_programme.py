@@ -10,7 +10,7 @@ Usage:
   .venv/bin/python benchmarks/scale_programme.py drop
 
 --scale 0.01 makes a 1 % programme in seconds (for trying the scripts). The database
-is ``sohoa_scale`` on SOHOA_BENCH_PG_URL (default: the local test server); ``drop``
+is ``sohoa_scale`` (or SOHOA_BENCH_DB) on SOHOA_BENCH_PG_URL (default: the local test server); ``drop``
 removes it (about 15 GB at full scale with page events).
 """
 
@@ -24,7 +24,7 @@ from datetime import date
 from sqlalchemy import create_engine, text
 
 ADMIN_URL = os.environ.get("SOHOA_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "sohoa_scale"
+DB_NAME = os.environ.get("SOHOA_BENCH_DB", "sohoa_scale")  # another name: a second copy
 AS_OF = date(2025, 12, 17)  # the benchmark's "today" (a Wednesday); events cover the year before
 SEED = 0.42
 

@@ -21,6 +21,7 @@ from airflow.sdk import CronTriggerTimetable
 from sohoa.intake import phase as intake
 
 from sohoa import pipeline
+from sohoa.core import calendar
 from sohoa.airflow_glue import ASSETS, phase_dag
 from sohoa.core.config import get_settings
 
@@ -45,7 +46,7 @@ dag = phase_dag(
     doc_md=__doc__,
     lister=_agencies,
     runner=_run,
-    schedule=CronTriggerTimetable("*/10 * * * *", timezone="Asia/Ho_Chi_Minh", run_immediately=True),
+    schedule=CronTriggerTimetable("*/10 * * * *", timezone=calendar.tz_name(), run_immediately=True),
     outlet=ASSETS["inventoried"],
     tags=["inventory", "phase-1"],
     takes_file=False,

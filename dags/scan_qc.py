@@ -18,6 +18,7 @@ trigger with **agency** / **file** to rerun. Announces `sohoa_qc_checked`.
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 
 from sohoa import pipeline
+from sohoa.core import calendar
 from sohoa.airflow_glue import ASSETS, phase_dag
 from sohoa.scan.phase import READY_STATUSES
 
@@ -27,7 +28,7 @@ dag = phase_dag(
     lister=lambda agency: pipeline.agencies_with_work(READY_STATUSES, agency),
     runner=pipeline.run_scan_qc,
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("*/15 * * * *", timezone="Asia/Ho_Chi_Minh"),
+        timetable=CronTriggerTimetable("*/15 * * * *", timezone=calendar.tz_name()),
         assets=ASSETS["arranged"],
     ),
     outlet=ASSETS["scanned"],

@@ -141,7 +141,7 @@ def build_programme(engine) -> dict[str, int]:
         for i, (ag, n) in enumerate([(g01, 3), (g01, 2), (g03, 1)]):
             s.add(InventorySubmission(agency_id=ag.id, filename=f"ds{i}.xlsx", object_key=f"k{i}",
                                       sha256=f"{i:064d}", total_rows=10, valid_rows=10 - n,
-                                      error_rows=n))
+                                      error_rows=n, received_at=utc(2025, 9, 1)))
         s.add(PlanTarget(agency_id=g01.id, target_files=20, target_pages=200, deadline=date(2025, 12, 31)))
         s.add(PlanTarget(agency_id=g02.id, target_files=5, target_pages=50, deadline=date(2025, 10, 31)))
         s.add(PlanTarget(agency_id=g03.id, target_files=4, target_pages=40, deadline=date(2025, 9, 30)))
@@ -346,7 +346,7 @@ def test_build_weekly_report(engine, programme):
     assert out["totals"]["files"]["inventoried"] == 18
 
     wb = load_workbook(io.BytesIO(storage.get_bytes(out["xlsx_key"])))
-    assert wb.sheetnames[:2] == ["Tổng hợp", "Theo đơn vị kế thừa"]
+    assert wb.sheetnames[:3] == ["Tổng hợp", "Biểu đồ", "Theo đơn vị kế thừa"]
     assert set(wb.sheetnames) >= {"G01", "G02", "G03", "G04", "G05"}
     ws = wb["Tổng hợp"]
     hr = xlsx.SUMMARY_HEADER_ROW
@@ -454,7 +454,7 @@ def test_workbook_keeps_text_as_text_and_sheet_names_unique(engine):
         _files(s, b, ["scanned"])
         n = report_numbers.progress_numbers(s, AS_OF)
     wb = load_workbook(io.BytesIO(xlsx.render_xlsx(n, [])))
-    agency_sheets = wb.sheetnames[2:]
+    agency_sheets = wb.sheetnames[3:]
     assert len(agency_sheets) == 2 and len({t.lower() for t in agency_sheets}) == 2
     assert "ab_1" in {t.lower() for t in agency_sheets}
     summary = wb["Tổng hợp"]

@@ -8,7 +8,7 @@ something for them and not otherwise.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
@@ -102,3 +102,50 @@ def phase_dag(
         anything_changed(results) >> announce(results)
 
     return phase()
+
+
+# --------------------------------------------------------------------------- weekly report
+
+
+def report_day(context) -> date:
+    """The day a progress_report run reports on, from the run (sohoa.core.calendar.report_day):
+    its data interval's end / logical date, or its run_after when (an Airflow 3 manual run)
+    it has no logical date; a scheduled run reports the week that has just ended."""
+    from sohoa.core import calendar
+
+    dag_run = context.get("dag_run")
+    run_type = getattr(dag_run, "run_type", None)
+    return calendar.report_day(
+        logical_date=context.get("logical_date"),
+        data_interval_end=context.get("data_interval_end"),
+        run_after=getattr(dag_run, "run_after", None),
+        scheduled=getattr(run_type, "value", run_type) == "scheduled",
+    )
+
+
+def email_report(report: dict, storage=None) -> dict:
+    """Send the report's workbook and its Vietnamese summary (sohoa.reporting.mail) to
+    SOHOA_REPORT_EMAIL_TO through Airflow's SMTP connection (SOHOA_SMTP_CONN_ID, default
+    ``smtp_default``; sender SOHOA_REPORT_EMAIL_FROM or the connection's ``from_email``).
+    Nothing is sent, and nothing fails, when no recipient is configured."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from sohoa.core.storage import get_storage
+    from sohoa.reporting import mail
+
+    to = mail.recipients()
+    if not to:
+        return {"sent": False, "recipients": 0}
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    subject, body = mail.summary(report["totals"], report_url=os.environ.get("SOHOA_REPORT_URL"))
+    data = (storage or get_storage()).get_bytes(report["xlsx_key"])
+    with tempfile.TemporaryDirectory(prefix="sohoa-mail-") as tmp:
+        path = Path(tmp) / mail.attachment_name(date.fromisoformat(str(report["totals"]["as_of"])))
+        path.write_bytes(data)
+        with SmtpHook(smtp_conn_id=os.environ.get("SOHOA_SMTP_CONN_ID") or "smtp_default") as hook:
+            hook.send_email_smtp(to=to, subject=subject, html_content=body, files=[str(path)],
+                                 from_email=os.environ.get("SOHOA_REPORT_EMAIL_FROM") or None)
+    return {"sent": True, "recipients": len(to), "attachment": path.name}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from sohoa.core import calendar
+
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -172,7 +174,7 @@ def run_integration(agency: str | None = None, file_ref: str | None = None,
 
 def run_report(as_of: date | None = None) -> dict:
     with session_scope() as s:
-        return weekly.build_weekly_report(s, get_storage(), as_of or date.today())
+        return weekly.build_weekly_report(s, get_storage(), as_of or calendar.today())
 
 
 def run_aips(agency: str | None = None, file_ref: str | None = None) -> dict:

@@ -72,3 +72,10 @@ def _asset_names(cond) -> set[str]:
     if hasattr(cond, "objects"):  # AssetAll / AssetAny
         return set().union(*(_asset_names(o) for o in cond.objects))
     return {cond.name}
+
+
+def test_progress_report_mails_what_it_built(dagbag):
+    """The e-mail task sends the report the build task made (its XCom), after it."""
+    dag = dagbag.dags["progress_report"]
+    assert dag.get_task("email").upstream_task_ids == {"build"}
+    assert "as_of" in dag.params

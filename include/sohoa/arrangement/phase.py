@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sohoa.core import events
+from sohoa.core import calendar, events
 from sohoa.core import fields as F
 from sohoa.core.db.models import ARRANGEMENT_STEPS, Agency, Box, File, RecordSlip
 from sohoa.core.fields import (build_file_code_2019, build_file_code_2025, parse_file_code_2019,
@@ -343,7 +343,7 @@ def _file_year(f: File) -> int:
     for d in (f.end_date, f.start_date):
         if d:
             return d.year
-    return datetime.now().year
+    return calendar.today().year
 
 
 def _notation_token(notation: str) -> str:

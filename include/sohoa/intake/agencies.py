@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sohoa.core import events
+from sohoa.core import calendar, events
 from sohoa.core.db.models import (
     AGENCY_LEVELS,
     AGENCY_STATUSES,
@@ -219,7 +219,7 @@ def load_registry(session: Session, rows: list[RegistryRow], *, source: str | No
         links.setdefault(link.agency_id, {})[link.successor_id] = link
     current = {v.agency_id: v for v in session.scalars(
         select(AgencyVersion).where(AgencyVersion.valid_to.is_(None)))}
-    today = date.today()
+    today = calendar.today()
     for r in rows:
         a = existing[r.code]
         want = {

@@ -62,6 +62,7 @@ from datetime import date
 from typing import Any, Callable
 
 from sohoa.core import fields as F
+from sohoa.core.calendar import today as programme_today
 from sohoa.core.fields import fold
 from sohoa.intake import legacy_encodings as L
 from sohoa.intake.headers import (  # noqa: F401 - part of this module's API
@@ -208,7 +209,7 @@ def parse_inventory(data: bytes, filename: str, *, today: date | None = None,
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _parse_inventory(data, filename, today or date.today(), on_rows)
+        return _parse_inventory(data, filename, today or programme_today(), on_rows)
     finally:
         if was_enabled:
             gc.enable()

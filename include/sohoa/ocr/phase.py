@@ -211,7 +211,8 @@ def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:
     sha = storage.put_bytes(job.key, data, content_type="application/pdf")
     counts = {"pages": len(results), "page_errors": 0, "low_confidence": 0}
     for p, r in zip(pages, results):
-        before = {"ocr": "done" if p.ocr_text is not None else ("error" if p.ocr_error else None)}
+        before = {"ocr": "done" if p.ocr_text is not None else ("error" if p.ocr_error else None),
+                  "low_confidence": bool(p.ocr_low_confidence)}
         p.ocr_text = r.text if r.ok else None
         p.ocr_confidence = r.mean_conf
         p.ocr_low_confidence = r.low_confidence if r.ok else None
@@ -222,7 +223,8 @@ def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:
         counts["low_confidence"] += 1 if (r.ok and r.low_confidence) else 0
         events.record(session, entity="pages", entity_id=p.id, phase="ocr",
                       action="ocr_failed" if r.error else "recognised", agency_id=f.agency_id,
-                      before=before, after={"ocr": "error" if r.error else "done"},
+                      before=before, after={"ocr": "error" if r.error else "done",
+                                            "low_confidence": bool(r.ok and r.low_confidence)},
                       details={"confidence": r.mean_conf, "rotation": r.rotation,
                                "deskew_deg": r.deskew_deg, "error": r.error,
                                "review": p.ocr_review_reason, "seconds": r.seconds})

@@ -15,7 +15,7 @@ as a FastAPI dependency (the plugin passes Airflow's), so this module imports no
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from markupsafe import Markup
 from sqlalchemy import select
 
+from sohoa.core import calendar
 from sohoa.core.db import counters
 from sohoa.core.db.models import Agency, Event, InventoryRowError, InventorySubmission, ReportRun
 from sohoa.core.db.session import get_engine, session_scope
@@ -58,8 +59,7 @@ ERROR_ROWS_SHOWN = 200
 _CONTENT_FIELDS = {"title", "description", "keyword", "notes", "tiêu đề", "chú giải"}
 
 
-def today() -> date:
-    return datetime.now(report_numbers.REPORT_TZ).date()
+today = calendar.today  # the programme's zone (SOHOA_TZ), as the reports
 
 
 def _env():
@@ -96,6 +96,12 @@ def _refresh_counters(engine) -> None:
 
 def list_numbers(session, as_of: date) -> dict[str, Any]:
     return report_numbers.progress_numbers(session, as_of, weekly=False)
+
+
+def shown_by_default(r: dict) -> bool:
+    """The list's default view: agencies with a plan or with work (files listed); the
+    others (no plan, nothing listed yet: hundreds of communes early on) one click away."""
+    return r["has_plan"] or r["has_work"]
 
 
 def filter_rows(rows: list[dict], *, level: str | None, status: str | None, risk: str | None,
@@ -139,7 +145,7 @@ def agency_detail(session, agency: Agency, as_of: date) -> dict[str, Any]:
         "weeks": numbers["weeks"],
         "agency": entry,
         "rollup": rollup,
-        "rescans": report_numbers.open_rescan_items(session, agency_ids=[agency.id]),
+        "rescans": report_numbers.open_rescan_items(session, agency_ids=[agency.id], as_of=as_of),
         "submissions": [dict(r._mapping) for r in subs],
         "error_rows": [
             {**dict(r._mapping),
@@ -188,14 +194,20 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request, level: str | None = None, status: str | None = None,
               risk: str | None = None, q: str | None = None, sort: str = "risk",
-              order: str = "asc", view: str = "agency", as_of: str | None = None):
+              order: str = "asc", view: str = "agency", as_of: str | None = None,
+              show: str | None = None):
         day = as_of_param(as_of)
         numbers = load_list(day)
         source = numbers["rollup"] if view == "rollup" else numbers["agencies"]
         rows = filter_rows(source, level=level, status=status, risk=risk, q=q, sort=sort,
                            desc=order == "desc")
+        show_all = show == "all"
+        hidden = 0 if show_all else sum(1 for r in rows if not shown_by_default(r))
+        if not show_all:
+            rows = [r for r in rows if shown_by_default(r)]
         params = {k: v for k, v in dict(level=level, status=status, risk=risk, q=q, view=view,
-                                        as_of=as_of).items() if v}
+                                        as_of=as_of, show=show).items() if v}
+        others = {k: v for k, v in params.items() if k != "show"}
 
         def sort_url(key: str) -> str:
             flip = "desc" if sort == key and order == "asc" else "asc"
@@ -206,6 +218,8 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
             f=dict(level=level or "", status=status or "", risk=risk or "", q=q or ""),
             sort=sort, order=order, sorts={k: v[0] for k, v in SORTS.items()},
             sort_url=sort_url, json_url="api/progress?" + urlencode(params),
+            hidden=hidden, show_all=show_all, show_all_url="?" + urlencode({**others, "show": "all"}),
+            hide_idle_url="?" + urlencode(others),
             runs=dag_runs(None) if dag_runs else [], fixity=load_fixity(),
         )
         return HTMLResponse(html)

@@ -7,7 +7,7 @@ from typing import Any
 
 
 
-from sohoa.reporting.numbers import REPORT_TZ
+from sohoa.core import calendar
 
 
 def fmt_num(n: Any) -> str:
@@ -22,7 +22,7 @@ def fmt_date(d: date | datetime | None) -> str:
     if d is None:
         return "—"
     if isinstance(d, datetime):
-        d = d.astimezone(REPORT_TZ).date() if d.tzinfo else d.date()
+        d = calendar.local_date(d) if d.tzinfo else d.date()
     return d.strftime("%d/%m/%Y")
 
 

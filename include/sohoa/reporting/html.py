@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 
 
+from sohoa.core import calendar
 from sohoa.reporting.charts import svg_burnup, svg_funnel, svg_weekly_bars
 from sohoa.reporting.formatting import fmt_date, fmt_num, fmt_pct
 from sohoa.reporting.numbers import (LEVEL_LABELS, PAGE_KEYS, PAGE_LABELS, PHASE_LABELS, PHASES,
-                                     REPORT_TZ, RESCAN_LIST_LIMIT, RISK_RULES, STATUS_LABELS)
+                                     RESCAN_LIST_LIMIT, RISK_RULES, STATUS_LABELS)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -45,5 +45,5 @@ def render_html(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = 
         n=numbers, prog=prog, charts=charts, rescans=rescans or [],
         phases=PHASES, phase_labels=PHASE_LABELS, page_keys=PAGE_KEYS,
         page_labels=PAGE_LABELS, level_labels=LEVEL_LABELS, status_labels=STATUS_LABELS,
-        rescan_limit=RESCAN_LIST_LIMIT, risk_rules=RISK_RULES, generated_at=datetime.now(REPORT_TZ),
+        rescan_limit=RESCAN_LIST_LIMIT, risk_rules=RISK_RULES, generated_at=calendar.now(),
     )

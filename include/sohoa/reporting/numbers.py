@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, literal, select, text, union_all
+from sqlalchemy import case, distinct, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from sohoa.core.db import counters
-
+from sohoa.core import calendar
+from sohoa.core.db.counters import PAGE_METRICS
 from sohoa.intake.agencies import current_successors
+from sohoa.reporting.asof import counts_at
 from sohoa.core.db.models import (
     FILE_STATUSES,
     Agency,
@@ -37,8 +37,8 @@ from sohoa.core.db.models import (
 # --------------------------------------------------------------------------- rules
 # Everything a reviewer might want to change lives here, in one place.
 
-#: Weeks are Vietnamese calendar weeks (Monday 00:00 in Hanoi time).
-REPORT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Weeks are Vietnamese calendar weeks (Monday 00:00 in the programme's zone, SOHOA_TZ):
+# every date and boundary comes from sohoa.core.calendar.
 WEEKS_SHOWN = 8  # weekly history in the report
 THROUGHPUT_WEEKS = 4  # forecast uses the average of the last 4 weeks (28 days up to as_of)
 RESCAN_LIST_LIMIT = 200  # oldest open rescan requests listed in the report
@@ -54,6 +54,8 @@ RISK_RULES = {
 RISK_LATE = "Chậm so với kế hoạch"
 RISK_RESCAN = "Tồn đọng quét lại"
 RISK_REJECT = "Tỷ lệ trang bị loại cao"
+ON_TRACK = "Đúng tiến độ"  # a plan, and no warning
+NO_PLAN = "Chưa có kế hoạch"  # no plan target: "on schedule" would mean nothing
 
 #: Funnel phases, in report order (models.FILE_STATUSES).
 PHASES = tuple(FILE_STATUSES)
@@ -122,9 +124,7 @@ FUNNEL = _funnel_statuses()
 # --------------------------------------------------------------------------- helpers
 
 
-def week_start_of(d: date) -> date:
-    """Monday of the ISO week containing ``d``."""
-    return d - timedelta(days=d.weekday())
+week_start_of = calendar.week_start  # Monday of the week containing a date
 
 
 def _iso_label(d: date) -> str:
@@ -132,9 +132,8 @@ def _iso_label(d: date) -> str:
     return f"{y}-W{w:02d}"
 
 
-def _utc_bound(d: date) -> datetime:
-    """Local midnight at the start of ``d`` (Hanoi time) as an aware UTC datetime."""
-    return datetime.combine(d, time(0), tzinfo=REPORT_TZ).astimezone(timezone.utc)
+_utc_bound = calendar.day_start  # local midnight starting a day, as UTC
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def report_keys(as_of: date) -> tuple[str, str]:
@@ -168,28 +167,33 @@ def _in(col, agency_ids: list[int] | None):
     return [] if agency_ids is None else [col.in_(agency_ids)]
 
 
-def _status_counts(session: Session, agency_ids: list[int] | None):
-    """Files per phase, pages per state and reject reasons per agency, from the trigger-kept counters
-    (sohoa.core.db.counters): a few hundred rows whatever the number of files and pages."""
-    conn = session.connection()
-    counters.ensure(conn)
+def _status_counts(session: Session, end: datetime, agency_ids: list[int] | None):
+    """Files per phase, pages per state and reject reasons per agency at ``end``, from the
+    trigger-kept counters (sohoa.core.db.counters: a few hundred rows whatever the number
+    of files and pages) taken back through the events since (sohoa.reporting.asof)."""
     files: dict[int, dict[str, int]] = {}
     pages: dict[int, dict[str, int]] = {}
     reasons: dict[int, dict[str, int]] = {}
-    for aid, m in counters.read(conn, agency_ids).items():
+    for aid, m in counts_at(session, end, agency_ids).items():
         by_status = {k[5:]: v for k, v in m.items() if k.startswith("file:")}
         f = _empty_files()
         f["inventoried"] = sum(by_status.values())  # every file, whatever its status
         for phase in PHASES[1:]:
             f[phase] = sum(by_status.get(s, 0) for s in FUNNEL[phase])
         files[aid] = f
-        pages[aid] = {k: m.get(f"page:{k}", 0) for k in counters.PAGE_METRICS}
+        pages[aid] = {k: m.get(f"page:{k}", 0) for k in PAGE_METRICS}
         # QC reject reasons: rejected pages per defect listed on them
         reasons[aid] = {k[7:]: v for k, v in m.items() if k.startswith("defect:") and v}
     return files, pages, reasons
 
 
-def _rescans_by_agency(session: Session, overdue_before: datetime,
+def _open_at(end: datetime):
+    """Rescan requests open at ``end``: opened before it, and still open or closed after."""
+    return [RescanRequest.opened_at < end,
+            or_(RescanRequest.status == "open", RescanRequest.closed_at >= end)]
+
+
+def _rescans_by_agency(session: Session, overdue_before: datetime, end: datetime,
                        agency_ids: list[int] | None) -> dict[int, tuple[int, int]]:
     rq = (
         select(
@@ -199,16 +203,19 @@ def _rescans_by_agency(session: Session, overdue_before: datetime,
                 "overdue"
             ),
         )
-        .where(RescanRequest.status == "open", *_in(RescanRequest.agency_id, agency_ids))
+        .where(*_open_at(end), *_in(RescanRequest.agency_id, agency_ids))
         .group_by(RescanRequest.agency_id)
     )
     return {r.agency_id: (int(r.open or 0), int(r.overdue or 0)) for r in session.execute(rq)}
 
 
-def _inventory_errors(session: Session, agency_ids: list[int] | None) -> dict[int, int]:
+def _inventory_errors(session: Session, end: datetime,
+                      agency_ids: list[int] | None) -> dict[int, int]:
+    """Rejected inventory rows of the lists received before ``end``."""
     q = (select(InventorySubmission.agency_id,
                 func.coalesce(func.sum(InventorySubmission.error_rows), 0))
-         .where(*_in(InventorySubmission.agency_id, agency_ids))
+         .where(InventorySubmission.received_at < end,
+                *_in(InventorySubmission.agency_id, agency_ids))
          .group_by(InventorySubmission.agency_id))
     return {a: int(n or 0) for a, n in session.execute(q)}
 
@@ -249,8 +256,10 @@ def _weekly_by_agency(session: Session, weeks: list[date], as_of: date,
     """Files reaching each phase per week (distinct files per week), from the events.
 
     Returns ({agency_id: {status: [n per week]}}, {agency_id: {"integrated": n in the
-    last THROUGHPUT_WEEKS weeks up to as_of}}). With ``full=False`` only ``integrated``
-    in the current week is counted (the dashboard's list), besides the throughput.
+    last THROUGHPUT_WEEKS weeks up to as_of, "before_window": files integrated before the
+    first week (the burn-up's starting level, from the events too)}}). With
+    ``full=False`` only ``integrated`` in the current week is counted (the dashboard's
+    list), besides the throughput.
     """
     bounds = [_utc_bound(w) for w in weeks] + [_utc_bound(as_of + timedelta(days=1))]
     end = bounds[-1]
@@ -276,6 +285,12 @@ def _weekly_by_agency(session: Session, weeks: list[date], as_of: date,
         for aid, status, i, n in session.execute(q):
             if aid is not None and status in PHASES:
                 series(aid, status)[int(i)] = int(n)
+        # The burn-up starts from the files integrated before the window, by their events.
+        ev = _file_status_events(_EPOCH, bounds[0], agency_ids, ("integrated",))
+        q = select(ev.c.agency_id, func.count(distinct(ev.c.file_id))).group_by(ev.c.agency_id)
+        for aid, n in session.execute(q):
+            if aid is not None:
+                last4[aid]["before_window"] = int(n or 0)
     # Throughput (and this week's integrated files when not full): integrated only.
     start = min(tp_start, bounds[-2])
     ev = _file_status_events(start, end, agency_ids, ("integrated",))
@@ -326,6 +341,15 @@ def _derive(entry: dict[str, Any], as_of: date, integrated_last4: int) -> None:
         reasons.append(RISK_REJECT)
     entry["risk_reasons"] = reasons
     entry["at_risk"] = bool(reasons)
+    _schedule(entry)
+
+
+def _schedule(entry: dict[str, Any]) -> None:
+    """has_plan / has_work and the one-line schedule label (warnings, on track, no plan)."""
+    entry["has_plan"] = bool(entry["plan"].get("target_files"))
+    entry["has_work"] = entry["files"]["inventoried"] > 0
+    entry["schedule"] = ("; ".join(entry["risk_reasons"]) if entry["risk_reasons"]
+                         else ON_TRACK if entry["has_plan"] else NO_PLAN)
 
 
 def _sum_into(dst: dict[str, Any], src: dict[str, Any]) -> None:
@@ -388,6 +412,7 @@ def progress_numbers(session: Session, as_of: date, *, agency_ids: list[int] | N
     if not weekly:
         weeks = weeks[-1:]  # the list needs this week only
     overdue_before = _utc_bound(as_of - timedelta(days=RISK_RULES["rescan_max_age_days"]))
+    end = calendar.day_end(as_of)  # every number is the state at the end of as_of
 
     all_agencies = session.execute(
         select(Agency.id, Agency.code, Agency.name, Agency.level, Agency.status,
@@ -398,9 +423,9 @@ def progress_numbers(session: Session, as_of: date, *, agency_ids: list[int] | N
     agencies = [a for a in all_agencies if wanted is None or a.id in wanted]
     ids = None if wanted is None else sorted(wanted)
     succ = current_successor_map(session, as_of)
-    files, pages, reasons = _status_counts(session, ids)
-    rescans = _rescans_by_agency(session, overdue_before, ids)
-    inv_err = _inventory_errors(session, ids)
+    files, pages, reasons = _status_counts(session, end, ids)
+    rescans = _rescans_by_agency(session, overdue_before, end, ids)
+    inv_err = _inventory_errors(session, end, ids)
     weekly_counts, last4 = _weekly_by_agency(session, weeks, as_of, ids, full=weekly)
     plans = {
         p.agency_id: p
@@ -426,10 +451,9 @@ def progress_numbers(session: Session, as_of: date, *, agency_ids: list[int] | N
             for row, n in zip(e["weekly"], counts):
                 row[status] = n
         e["done_this_week"] = {p: e["weekly"][-1][p] for p in PHASES}
-        # The burn-up ends at today's integrated count; what the window's events do not
-        # explain was integrated before it.
-        in_window = sum(w["integrated"] for w in e["weekly"])
-        e["integrated_before_window"] = max(e["files"]["integrated"] - in_window, 0) if weekly else 0
+        # The burn-up is drawn from dated events only: the files integrated before the
+        # window, then each week's.
+        e["integrated_before_window"] = last4.get(aid, {}).get("before_window", 0)
         e["_last4"] = last4.get(aid, {}).get("integrated", 0)
         return e
 
@@ -480,6 +504,7 @@ def progress_numbers(session: Session, as_of: date, *, agency_ids: list[int] | N
             if r in row["risk_reasons"] or r in member_reasons
         ]
         row["at_risk"] = bool(row["risk_reasons"])
+        _schedule(row)
         rollup.append(row)
 
     prog = _blank_entry(weeks)
@@ -489,6 +514,10 @@ def progress_numbers(session: Session, as_of: date, *, agency_ids: list[int] | N
     _derive(prog, as_of, prog.pop("_last4"))
     prog["agencies"] = len(agency_rows)
     prog["agencies_at_risk"] = sum(1 for r in agency_rows if r["at_risk"])
+    prog["agencies_with_plan"] = sum(1 for r in agency_rows if r["has_plan"])
+    prog["agencies_without_plan"] = prog["agencies"] - prog["agencies_with_plan"]
+    # neither a plan nor a single listed file: left out of the dashboard's default view
+    prog["agencies_idle"] = sum(1 for r in agency_rows if not r["has_plan"] and not r["has_work"])
     prog["rollup_units"] = len(rollup)
     return {
         "as_of": as_of,
@@ -508,9 +537,12 @@ def rollup_member_ids(session: Session, agency_id: int, as_of: date | None = Non
 
 
 def open_rescan_items(session: Session, limit: int = RESCAN_LIST_LIMIT,
-                      agency_ids: list[int] | None = None) -> list[dict[str, Any]]:
-    """The oldest open rescan requests, for the report. The title is selected only for
-    public files: a restricted file shows its code/notation and never its title."""
+                      agency_ids: list[int] | None = None,
+                      as_of: date | None = None) -> list[dict[str, Any]]:
+    """The oldest rescan requests open at the end of ``as_of`` (default: today), for the
+    report. The title is selected only for public files: a restricted file shows its
+    code/notation and never its title."""
+    end = calendar.day_end(as_of or calendar.today())
     title = case((File.access_mode == "public", File.title), else_=literal(None))
     q = (
         select(
@@ -525,7 +557,7 @@ def open_rescan_items(session: Session, limit: int = RESCAN_LIST_LIMIT,
         )
         .join(File, File.id == RescanRequest.file_id)
         .join(Agency, Agency.id == RescanRequest.agency_id)
-        .where(RescanRequest.status == "open", *_in(RescanRequest.agency_id, agency_ids))
+        .where(*_open_at(end), *_in(RescanRequest.agency_id, agency_ids))
         .order_by(RescanRequest.opened_at, RescanRequest.id)
         .limit(limit)
     )

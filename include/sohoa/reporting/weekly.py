@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 
-from sohoa.core import events
+from sohoa.core import calendar, events
 from sohoa.core.storage import XLSX_CONTENT_TYPE
 from sohoa.core.db.models import (
     ReportRun,
@@ -42,7 +42,7 @@ def fixity_section(session: Session, week_start: date) -> dict[str, Any]:
     repaired since the week started, what is still unrepaired or lost."""
     from sohoa.preservation.fixity import report_figures
 
-    since = datetime.combine(week_start, datetime.min.time(), tzinfo=REPORT_TZ)
+    since = calendar.day_start(week_start)
     return report_figures(session, since) | {"since": week_start.strftime("%d/%m/%Y")}
 
 
@@ -51,7 +51,7 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
     ReportRun (one per as_of: a rerun updates it and overwrites the same keys)."""
     numbers = progress_numbers(session, as_of)
     numbers["fixity"] = fixity_section(session, numbers["week_start"])  # issue 17
-    rescans = open_rescan_items(session)
+    rescans = open_rescan_items(session, as_of=as_of)
     xlsx_key, html_key = report_keys(as_of)
     xlsx_sha = storage.put_bytes(
         xlsx_key, render_xlsx(numbers, rescans),
@@ -67,6 +67,8 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
         "week_start": numbers["week_start"],
         "agencies": prog["agencies"],
         "agencies_at_risk": prog["agencies_at_risk"],
+        "agencies_with_plan": prog["agencies_with_plan"],
+        "agencies_without_plan": prog["agencies_without_plan"],
         "files": prog["files"],
         "pages": prog["pages"],
         "rejected_inventory_rows": prog["rejected_inventory_rows"],

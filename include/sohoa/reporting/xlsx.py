@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 
@@ -34,9 +35,13 @@ SUMMARY_COLUMNS: list[tuple[str, Any, str | None, int]] = [
     ("Tích hợp trong tuần", lambda r: r["done_this_week"]["integrated"], "#,##0", 12),
     ("Bình quân tích hợp/tuần (4 tuần)", lambda r: r["throughput_per_week"], "#,##0.0", 13),
     ("Dự báo hoàn thành", lambda r: r["forecast_date"], "dd/mm/yyyy", 13),
-    ("Cảnh báo", lambda r: "; ".join(r["risk_reasons"]), None, 30),
+    # the warnings, else "Đúng tiến độ", or "Chưa có kế hoạch" for an agency without a plan
+    ("Cảnh báo", lambda r: r.get("schedule") or "; ".join(r["risk_reasons"]), None, 30),
 ]
 SUMMARY_HEADER_ROW = 4
+PCT_LABEL = "Tỷ lệ hoàn thành kế hoạch"
+CHART_SHEET = "Biểu đồ"
+CHART_PHASES = ("scanned", "ocr_done", "integrated")  # the weekly chart's series
 
 # XlsxWriter writes the workbook as a stream of rows: the city's ~600 sheets (~150 000
 # cells) take about a second, against 8-12 s for openpyxl's object model. Rows and
@@ -144,8 +149,10 @@ def render_xlsx(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = 
                 status="", successor_code="")
     hr = SUMMARY_HEADER_ROW - 1
     _table(x, ws, hr, SUMMARY_COLUMNS, numbers["agencies"], total_row=prog)
+    _pct_bars(ws, SUMMARY_COLUMNS, hr + 1, hr + len(numbers["agencies"]) + 1)
     ws.freeze_panes(hr + 1, 2)
     _print_setup(ws, (hr, hr))
+    _chart_sheet(x, numbers)
 
     # Roll-up under today's successor.
     wr = x.sheet("Theo đơn vị kế thừa")
@@ -156,6 +163,7 @@ def render_xlsx(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = 
             ("Gồm các cơ quan", lambda r: ", ".join(r["member_codes"]), None, 24),
             *SUMMARY_COLUMNS[5:]]
     _table(x, wr, 3, cols, numbers["rollup"], total_row=dict(prog, member_codes=[]))
+    _pct_bars(wr, cols, 4, 4 + len(numbers["rollup"]))
     wr.freeze_panes(4, 2)
     _print_setup(wr, (3, 3))
 
@@ -166,6 +174,96 @@ def render_xlsx(numbers: dict[str, Any], rescans: list[dict[str, Any]] | None = 
         _agency_sheet(x, numbers, a, by_agency.get(a["code"], []))
     x.close()
     return buf.getvalue()
+
+
+def _pct_bars(ws, columns, first: int, last: int) -> None:
+    """Excel data bars on the "% of plan" column (0-based rows first..last, total included)."""
+    col = next(i for i, c in enumerate(columns) if c[0] == PCT_LABEL)
+    ws.conditional_format(first, col, last, col, {
+        "type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True,
+        "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
+
+
+def _chart_sheet(x: _Xlsx, numbers: dict[str, Any]) -> None:
+    """Native Excel charts of the programme (funnel, weekly series, burn-up against the
+    plan) over small tables on the same sheet, so a forwarded workbook shows the picture."""
+    from sohoa.reporting.charts import burnup_points
+
+    ws = x.sheet(CHART_SHEET)
+    name = ws.get_name()  # XlsxWriter quotes it in the chart ranges
+    prog = numbers["programme"]
+    head, body = x.fmt("head"), x.fmt("body")
+    num, day = x.fmt("body", "#,##0"), x.fmt("body", "dd/mm/yyyy")
+    ws.write_string(0, 0, "BIỂU ĐỒ TIẾN ĐỘ TOÀN CHƯƠNG TRÌNH", x.fmt("title"))
+    ws.write_string(1, 0, f"Số liệu đến hết ngày {fmt_date(numbers['as_of'])}; bảng số liệu "
+                          "của các biểu đồ ở cột A–E", x.fmt("sub"))
+    x.width(ws, 0, 30)
+    for c in range(1, 5):
+        x.width(ws, c, 13)
+
+    # 1. funnel: files in each phase (cumulative)
+    r0 = 3
+    ws.write_string(r0, 0, "Khâu", head)
+    ws.write_string(r0, 1, "Hồ sơ", head)
+    for i, p in enumerate(PHASES, start=1):
+        ws.write_string(r0 + i, 0, PHASE_LABELS[p], body)
+        ws.write_number(r0 + i, 1, prog["files"][p], num)
+    funnel = x.wb.add_chart({"type": "bar"})
+    funnel.add_series({"name": "Hồ sơ", "categories": [name, r0 + 1, 0, r0 + len(PHASES), 0],
+                       "values": [name, r0 + 1, 1, r0 + len(PHASES), 1],
+                       "fill": {"color": "#2E75B6"}, "data_labels": {"value": True}})
+    funnel.set_title({"name": "Phễu tiến độ hồ sơ (lũy kế)"})
+    funnel.set_y_axis({"reverse": True})
+    funnel.set_legend({"none": True})
+    ws.insert_chart(3, 6, funnel, {"x_scale": 1.3, "y_scale": 1.1})
+
+    # 2. weekly series: files reaching a phase in each week
+    r1 = r0 + len(PHASES) + 2
+    ws.write_string(r1, 0, "Tuần", head)
+    for j, p in enumerate(CHART_PHASES, start=1):
+        ws.write_string(r1, j, PHASE_LABELS[p], head)
+    for i, w in enumerate(prog["weekly"], start=1):
+        ws.write_string(r1 + i, 0, w["week"], body)
+        for j, p in enumerate(CHART_PHASES, start=1):
+            ws.write_number(r1 + i, j, w[p], num)
+    last = r1 + len(prog["weekly"])
+    weeks = x.wb.add_chart({"type": "column"})
+    colors = {"scanned": "#5B9BD5", "ocr_done": "#4472C4", "integrated": "#2E75B6"}
+    for j, p in enumerate(CHART_PHASES, start=1):
+        weeks.add_series({"name": [name, r1, j], "categories": [name, r1 + 1, 0, last, 0],
+                          "values": [name, r1 + 1, j, last, j], "fill": {"color": colors[p]}})
+    weeks.set_title({"name": "Số hồ sơ theo tuần"})
+    weeks.set_legend({"position": "bottom"})
+    ws.insert_chart(20, 6, weeks, {"x_scale": 1.3, "y_scale": 1.1})
+
+    # 3. burn-up: cumulative integrated files at each week's end against the plan target
+    r2 = last + 2
+    target = prog["plan"].get("target_files")
+    ws.write_string(r2, 0, "Cuối tuần", head)
+    ws.write_string(r2, 1, "Lũy kế đã tích hợp", head)
+    ws.write_string(r2, 2, "Chỉ tiêu hồ sơ", head)
+    pts = burnup_points(prog, numbers["as_of"])
+    for i, (d, v) in enumerate(pts, start=1):
+        ws.write_datetime(r2 + i, 0, datetime.combine(d, datetime.min.time()), day)
+        ws.write_number(r2 + i, 1, v, num)
+        if target:
+            ws.write_number(r2 + i, 2, target, num)
+        else:
+            ws.write_blank(r2 + i, 2, None, body)
+    last2 = r2 + len(pts)
+    burn = x.wb.add_chart({"type": "line"})
+    burn.add_series({"name": [name, r2, 1], "categories": [name, r2 + 1, 0, last2, 0],
+                     "values": [name, r2 + 1, 1, last2, 1], "marker": {"type": "circle"},
+                     "line": {"color": "#2E75B6", "width": 2.25}})
+    if target:
+        burn.add_series({"name": [name, r2, 2], "categories": [name, r2 + 1, 0, last2, 0],
+                         "values": [name, r2 + 1, 2, last2, 2],
+                         "line": {"color": "#C00000", "dash_type": "dash"}})
+    burn.set_title({"name": "Lũy kế so với kế hoạch"})
+    burn.set_x_axis({"date_axis": True, "num_format": "dd/mm"})
+    burn.set_legend({"position": "bottom"})
+    ws.insert_chart(37, 6, burn, {"x_scale": 1.3, "y_scale": 1.1})
+    _print_setup(ws, None)
 
 
 def _agency_sheet(x: _Xlsx, numbers, a, rescans) -> None:

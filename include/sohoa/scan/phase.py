@@ -191,7 +191,9 @@ def check_delivery(session: Session, storage, f: File, agency_code: str, images:
         if pg is None:
             pg = Page(file_id=f.id, page_no=page_no, image_key=image_key, sha256=sha)
             session.add(pg)
-        before = {"verdict": pg.qc_verdict, "sha256": pg.sha256} if pg.qc_verdict else None
+        # the page's QC state before this check, whole (reports rebuild past days from it)
+        before = ({"verdict": pg.qc_verdict, "sha256": pg.sha256,
+                   "defects": list(pg.qc_defects or [])} if pg.qc_verdict else None)
         m = chk.metrics or {}
         pg.delivery_id, pg.image_key, pg.sha256 = delivery.id, image_key, sha
         pg.source_name = qc.display_name(src.name)[:500]
@@ -206,7 +208,7 @@ def check_delivery(session: Session, storage, f: File, agency_code: str, images:
         session.flush()
         counts[chk.verdict] += 1
         after = {"verdict": chk.verdict, "sha256": pg.sha256, "defects": list(chk.defects)}
-        if before != {k: after[k] for k in ("verdict", "sha256")}:
+        if before != after:
             events.record(session, entity="pages", entity_id=pg.id, phase="scan_qc",
                           action="checked", agency_id=f.agency_id, before=before, after=after)
         if _sync_derivative(session, storage, f, agency_code, pg, chk, src, data):
@@ -222,7 +224,10 @@ def check_delivery(session: Session, storage, f: File, agency_code: str, images:
         if page_no > len(checks):
             events.record(session, entity="pages", entity_id=pg.id, phase="scan_qc",
                           action="page_removed", agency_id=f.agency_id,
-                          before={"verdict": pg.qc_verdict, "sha256": pg.sha256}, after=None)
+                          before={"verdict": pg.qc_verdict, "sha256": pg.sha256,
+                                  "defects": list(pg.qc_defects or []),
+                                  "ocr": "done" if pg.ocr_text is not None else None,
+                                  "low_confidence": bool(pg.ocr_low_confidence)}, after=None)
             session.delete(pg)
 
     issues = []
