@@ -34,6 +34,7 @@ from sohoa.core.db import counters
 from sohoa.core import events
 from sohoa.intake.agencies import current_successors
 from sohoa.core.storage import XLSX_CONTENT_TYPE
+from sohoa.reporting import documents
 from sohoa.core.db.models import (
     FILE_STATUSES,
     Agency,
@@ -990,6 +991,7 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
     """Compute the numbers, write the XLSX and HTML report to ``storage``, record a
     ReportRun (one per as_of: a rerun updates it and overwrites the same keys)."""
     numbers = progress_numbers(session, as_of)
+    documents.attach(session, numbers)  # documents described / waiting / confirmed
     rescans = open_rescan_items(session)
     xlsx_key, html_key = report_keys(as_of)
     xlsx_sha = storage.put_bytes(
