@@ -111,6 +111,15 @@ def cmd_ocr(args) -> int:
     return ocr_cli(args.paths, args.out, lang=args.lang or settings.ocr_lang, workers=settings.workers)
 
 
+def cmd_describe(args) -> int:
+    from sohoa.core.config import get_settings
+    from sohoa.description.describe import describe_cli
+
+    settings = get_settings()
+    return describe_cli(args.paths, as_json=args.json, lang=args.lang or settings.ocr_lang,
+                        workers=settings.workers)
+
+
 def cmd_pipeline(args) -> int:
     from sohoa.pipeline import run_all
 
@@ -210,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", default=None,
                    help="tesseract languages, e.g. vie or vie+eng (default: $SOHOA_OCR_LANG or vie)")
     s.set_defaults(func=cmd_ocr)
+
+    s = sub.add_parser("describe", help="documents (văn bản) and their metadata in PDFs/page images")
+    s.add_argument("paths", nargs="+", help="PDFs, page images (in page order) or folders")
+    s.add_argument("--json", action="store_true", help="one JSON object per document")
+    s.add_argument("--lang", default=None, help="tesseract languages (default: $SOHOA_OCR_LANG or vie)")
+    s.set_defaults(func=cmd_describe)
 
     s = sub.add_parser("pipeline", help="run every phase once, without Airflow")
     s.add_argument("--agency")

@@ -154,6 +154,24 @@ MAX_CATALOG_DIGITS = FILE_FIELD_BY_TAG["FileCatalog"].max_length  # 4
 #: file's free-text note field is "Chú giải" (Description, 2000), so use that.
 MAX_NOTES = FILE_FIELD_BY_TAG["Description"].max_length  # 2000
 
+#: Maximum lengths of the document (văn bản) fields read by the description phase.
+MAX_DOC_CODE = DOC_FIELD_BY_TAG["DocCode"].max_length  # 25
+MAX_DOC_ORDINAL_DIGITS = DOC_FIELD_BY_TAG["DocOrdinal"].max_length  # 4
+MAX_DOC_TYPE_NAME = DOC_FIELD_BY_TAG["TypeName"].max_length  # 100
+MAX_CODE_NUMBER = DOC_FIELD_BY_TAG["CodeNumber"].max_length  # 11
+MAX_CODE_NOTATION = DOC_FIELD_BY_TAG["CodeNotation"].max_length  # 30
+MAX_ORGAN_NAME = DOC_FIELD_BY_TAG["OrganName"].max_length  # 200
+MAX_SUBJECT = DOC_FIELD_BY_TAG["Subject"].max_length  # 500
+MAX_PAGE_AMOUNT_DIGITS = DOC_FIELD_BY_TAG["PageAmount"].max_length  # 4
+#: Document field (DocumentDraft attribute) → its maximum length in characters.
+DOC_FIELD_LENGTHS: dict[str, int] = {
+    "type_name": MAX_DOC_TYPE_NAME,
+    "code_number": MAX_CODE_NUMBER,
+    "code_notation": MAX_CODE_NOTATION,
+    "organ_name": MAX_ORGAN_NAME,
+    "subject": MAX_SUBJECT,
+}
+
 #: Inventory-row field key → Vietnamese label shown to clerks.
 INVENTORY_LABELS: dict[str, str] = {
     "stt": "Số thứ tự",
@@ -440,3 +458,45 @@ def parse_file_code_2025(code: str) -> dict:
         "submission_no": int(sub),
         "sequence": int(seq),
     }
+
+
+# --------------------------------------------------------------- document codes
+#
+# TT 05/2025: a digitised document's file name = the file code + "." + the document's
+# number within the file (DOMAIN.md "Standards"). The ordinal is written with
+# DOC_ORDINAL_WIDTH digits (zero-padded: names sort in page order) and may have at most
+# MAX_DOC_ORDINAL_DIGITS digits (DocOrdinal is "number 4").
+#
+# NB: the field table gives DocCode 25 characters but FileCode 30, so the document
+# code of a file code longer than 25 - 1 - DOC_ORDINAL_WIDTH characters does not fit
+# the DocCode field: build_document_code says so (ValueError) instead of cutting it.
+
+DOC_ORDINAL_WIDTH = 3
+DOC_CODE_RE = re.compile(rf"^(?P<file_code>{_SEG}(?:\.{_SEG})*)\.(?P<ordinal>\d{{{DOC_ORDINAL_WIDTH},{MAX_DOC_ORDINAL_DIGITS}}})$")
+
+
+def build_document_code(file_code: str, ordinal: int, *, max_length: int | None = MAX_DOC_CODE) -> str:
+    """``build_document_code("PARTCODE.G09.2021.01.001", 2)`` → ``"PARTCODE.G09.2021.01.001.002"``
+    would be 28 characters: over DocCode's 25, so ValueError unless ``max_length=None``.
+    ``build_document_code("G09.2021.01.001", 2)`` → ``"G09.2021.01.001.002"``."""
+    if not isinstance(file_code, str) or not AGENCY_CODE_RE.match(file_code):
+        raise ValueError(f"bad file code {file_code!r}")
+    if len(file_code) > MAX_FILE_CODE:
+        raise ValueError(f"file code {file_code!r} longer than {MAX_FILE_CODE}")
+    if not isinstance(ordinal, int) or isinstance(ordinal, bool) or not 1 <= ordinal < 10 ** MAX_DOC_ORDINAL_DIGITS:
+        raise ValueError(f"document ordinal must be 1..{10 ** MAX_DOC_ORDINAL_DIGITS - 1}, got {ordinal!r}")
+    code = f"{file_code}.{ordinal:0{DOC_ORDINAL_WIDTH}d}"
+    if max_length is not None and len(code) > max_length:
+        raise ValueError(f"document code {code!r} is {len(code)} characters, DocCode allows {max_length}")
+    return code
+
+
+def parse_document_code(code: str) -> dict:
+    """Inverse of :func:`build_document_code` → ``{"file_code", "ordinal" (int)}``."""
+    m = DOC_CODE_RE.match(code) if isinstance(code, str) else None
+    if not m:
+        raise ValueError(f"not a document code: {code!r}")
+    ordinal = m.group("ordinal")
+    if len(ordinal) > DOC_ORDINAL_WIDTH and ordinal.startswith("0"):
+        raise ValueError(f"non-canonical zero-padding in document code {code!r}")
+    return {"file_code": m.group("file_code"), "ordinal": int(ordinal)}

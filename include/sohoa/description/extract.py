@@ -1,0 +1,834 @@
+"""Documents (văn bản) out of a file's page texts: segmentation and field reading.
+
+Pure functions, no database and no Airflow. Input: one ``PageText`` per page, in page
+order, with the OCR line records stored in ``pages.ocr_lines`` when there are any
+(``sohoa.ocr.recognition.line_records``: text, conf, min_conf, bbox [x, y, w, h] in px of
+the upright page). Output: ``describe_pages`` → one ``DocumentDraft`` per document.
+
+Segmentation: a page opens a document when its top shows at least two of the NĐ 30/2020
+first-page marks (national motto, "Số: …" line, place-and-date line, type title);
+every other page (continuation pages with a page number on top, appendices "Phụ lục",
+"Kèm theo …") stays with the document before it. Pages before the first recognised
+header, or a file without any, form one document of type "Khác" flagged for review.
+
+Fields are read from the first page's header (organ block, number and notation, date,
+type title, subject) and the last page's signature block. A value written by hand, a
+smudged one (low OCR confidence) or two readings that disagree give an empty field and a
+review flag with a Vietnamese reason — a value is never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from sohoa.core import fields as F
+from sohoa.core.fields import fold
+from sohoa.description import layout as L
+
+#: A field read from OCR lines whose confidence (0..1) is below this is flagged.
+REVIEW_CONF = 0.6
+#: Digits (number, day) are accepted only from a line whose weakest word reached this
+#: tesseract confidence (0..100): handwriting reads as low-confidence digits.
+DIGITS_MIN_CONF = 60.0
+#: Top share of the page searched for the header (with line boxes).
+HEADER_ZONE = 0.42
+#: Without line boxes: the first lines searched for the header.
+HEADER_LINES = 16
+#: Share of the page width left of which a line belongs to the left (organ) column.
+LEFT_COLUMN = 0.5
+
+FIELD_LABELS_VI = {
+    "type_name": "Tên loại văn bản",
+    "code_number": "Số của văn bản",
+    "code_notation": "Ký hiệu của văn bản",
+    "issued_date": "Ngày, tháng, năm văn bản",
+    "organ_name": "Tên cơ quan, tổ chức ban hành",
+    "subject": "Trích yếu nội dung",
+    "signer": "Người ký",
+    "signer_title": "Chức vụ người ký",
+    "secrecy": "Độ mật",
+    "urgency": "Độ khẩn",
+}
+#: The keys of ``DocumentDraft.to_json`` (the ``sohoa describe`` contract, plus "file").
+JSON_KEYS = ("ordinal", "page_from", "page_to", "type_name", "code_number", "code_notation",
+             "issued_date", "issued_year", "issued_month", "organ_name", "subject", "signer",
+             "signer_title", "confidence", "review")
+
+
+@dataclass
+class PageText:
+    """One page: its number in the file (1-based), text (NFC, lines joined by "\\n") and,
+    when OCR made it, the line records with confidence and bbox, and the page size (px)."""
+
+    number: int
+    text: str
+    lines: list[dict] | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class DocumentDraft:
+    """The machine's reading of one document; ``review`` lists the fields a person must
+    confirm, ``reasons`` says why (Vietnamese), ``confidence`` is per field 0..1."""
+
+    ordinal: int
+    page_from: int
+    page_to: int
+    type_name: str = L.OTHER_TYPE
+    code_number: str | None = None
+    code_notation: str | None = None
+    issued_date: date | None = None
+    issued_year: int | None = None
+    issued_month: int | None = None
+    organ_name: str | None = None
+    subject: str | None = None
+    signer: str | None = None
+    signer_title: str | None = None
+    language: str = F.DEFAULT_LANGUAGE
+    secrecy: str | None = None
+    urgency: str | None = None
+    confidence: dict[str, float] = field(default_factory=dict)
+    review: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def page_amount(self) -> int:
+        return self.page_to - self.page_from + 1
+
+    def flag(self, name: str, reason: str) -> None:
+        if name not in self.review:
+            self.review.append(name)
+        self.reasons.setdefault(name, reason)
+
+    def to_json(self) -> dict:
+        """The ``sohoa describe`` object (without "file")."""
+        return {
+            "ordinal": self.ordinal, "page_from": self.page_from, "page_to": self.page_to,
+            "type_name": self.type_name, "code_number": self.code_number,
+            "code_notation": self.code_notation,
+            "issued_date": self.issued_date.isoformat() if self.issued_date else None,
+            "issued_year": self.issued_year, "issued_month": self.issued_month,
+            "organ_name": self.organ_name, "subject": self.subject, "signer": self.signer,
+            "signer_title": self.signer_title,
+            "confidence": {k: round(v, 3) for k, v in self.confidence.items()},
+            "review": list(self.review),
+        }
+
+    def as_dict(self) -> dict:
+        """Everything, for storage: to_json() plus language, marks, page amount, reasons."""
+        out = self.to_json()
+        out.update(language=self.language, secrecy=self.secrecy, urgency=self.urgency,
+                   page_amount=self.page_amount, reasons=dict(self.reasons))
+        return out
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    f = fold(ch)
+    return f[0] if f else " "
+
+
+def fold_keep(text: str) -> str:
+    """Like ``fold`` but one output character per input character (positions match the
+    original): lower case, no diacritics, đ → d, anything not a letter/digit → space."""
+    if text.isascii():
+        return re.sub(r"[^0-9a-z]", " ", text.lower())
+    return "".join(ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else _fold_char(ch) for ch in text)
+
+
+def _clean(text: str) -> str:
+    return F.nfc(text)
+
+
+def _is_upper_text(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 2:
+        return False
+    return sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+@dataclass
+class _Line:
+    text: str
+    fold: str
+    conf: float | None = None  # 0..100 mean word confidence
+    min_conf: float | None = None
+    x: float | None = None  # bbox as shares of the page width/height
+    y: float | None = None
+    w: float | None = None
+    h: float | None = None
+
+    @property
+    def cx(self) -> float | None:
+        return None if self.x is None else self.x + self.w / 2
+
+    def part(self, start: int, end: int | None = None) -> _Line:
+        """A piece of this line (same confidence, same box)."""
+        t = self.text[start:end]
+        lead = len(t) - len(t.lstrip())
+        t = t.strip()
+        x, w = self.x, self.w
+        if x is not None and self.text:  # the piece's share of the box, by characters
+            n = len(self.text)
+            x, w = x + w * (start + lead) / n, w * len(t) / n
+        return _Line(t, self.fold[start + lead:start + lead + len(t)], self.conf, self.min_conf,
+                     x, self.y, w, self.h)
+
+
+def _page_lines(page: PageText) -> list[_Line]:
+    out: list[_Line] = []
+    if page.lines:
+        W = page.width or max((r["bbox"][0] + r["bbox"][2] for r in page.lines if r.get("bbox")), default=0)
+        H = page.height or max((r["bbox"][1] + r["bbox"][3] for r in page.lines if r.get("bbox")), default=0)
+        for r in page.lines:
+            t = _clean(r.get("text") or "")
+            if not t:
+                continue
+            bb = r.get("bbox")
+            ln = _Line(t, fold_keep(t), r.get("conf"), r.get("min_conf", r.get("conf")))
+            if bb and W and H:
+                ln.x, ln.y, ln.w, ln.h = bb[0] / W, bb[1] / H, bb[2] / W, bb[3] / H
+            out.append(ln)
+        return out
+    for raw in (page.text or "").splitlines():
+        t = _clean(raw)
+        if t:
+            out.append(_Line(t, fold_keep(t)))
+    return out
+
+
+def _conf01(*lines: _Line) -> float:
+    """Mean confidence 0..1 of the lines a value came from (1.0 for typed text)."""
+    cs = [ln.conf for ln in lines if ln.conf is not None]
+    return round(sum(cs) / len(cs) / 100.0, 3) if cs else 1.0
+
+
+def _digits_trusted(ln: _Line) -> bool:
+    return ln.min_conf is None or ln.min_conf >= DIGITS_MIN_CONF
+
+
+# --------------------------------------------------------------------------- parsers
+
+# "Số:" as OCR reads it: Số, So, Sô, Só, S6, Sé, Sỗ ... followed by ':' (or ';', '.')
+_SO_RE = re.compile(r"(?:^|(?<=\s))S\s?[^\s:;/]?\s?[:;]\s*")
+_NOTATION_RE = re.compile(r"[0-9A-ZĐ&][0-9A-Za-zĐđ&.\-]*")
+_OCR_NOTATION_FIXES = str.maketrans({"Ð": "Đ", "§": "S", "$": "S", "đ": "Đ", "–": "-", "—": "-",
+                                     "‐": "-", " ": ""})
+_YEAR_RE = re.compile(r"(?:1[89]|20)\d\d")
+
+
+@dataclass
+class NumberReading:
+    number: str | None
+    notation: str | None
+    problem: str | None  # Vietnamese reason when the number or notation is not taken
+
+
+def find_so(text: str) -> int | None:
+    """Position after the "Số:" label in a line, or None."""
+    m = _SO_RE.search(text)
+    if not m or m.start() > 3 and "/" not in text[m.end():]:
+        return None
+    return m.end()
+
+
+def parse_number_notation(line: str) -> NumberReading:
+    """ "Số: 155/QĐ-UBND" → ("155", "QĐ-UBND"); "Số:    /QĐ-UBND" → (None, "QĐ-UBND",
+    reason); "Số: 12/2020/NĐ-CP" → ("12", "2020/NĐ-CP"). A number part that is not plain
+    digits ("4/35" from handwriting) gives no number and a reason."""
+    text = _clean(line)
+    pos = find_so(text)
+    rest = text[pos:] if pos is not None else text
+    slash = None
+    for m in re.finditer(r"/", rest):
+        tail = rest[m.end():].translate(_OCR_NOTATION_FIXES).rstrip(".,;:")
+        if _NOTATION_RE.fullmatch(tail) and any(c.isalpha() for c in tail):
+            slash, notation = m.start(), tail
+            break
+    if slash is None:
+        return NumberReading(None, None, "không đọc được ký hiệu sau “Số:”")
+    num = rest[:slash].strip().rstrip(".,;:").strip()
+    m = re.fullmatch(r"(\d+)\s*/\s*((?:1[89]|20)\d\d)", num)
+    if m:  # "12/2020/NĐ-CP": the year belongs to the notation
+        num, notation = m.group(1), f"{m.group(2)}/{notation}"
+    if len(notation) > F.MAX_CODE_NOTATION:
+        return NumberReading(None, None, f"ký hiệu dài quá {F.MAX_CODE_NOTATION} ký tự")
+    if not num:
+        return NumberReading(None, notation, "số để trống (thường được viết tay): cần nhập")
+    if not re.fullmatch(r"\d{1,%d}" % F.MAX_CODE_NUMBER, num):
+        return NumberReading(None, notation, f"số “{num}” không rõ (viết tay hoặc mờ): cần nhập")
+    return NumberReading(str(int(num)) if num.isdigit() else num, notation, None)
+
+
+_DATE_RE = re.compile(r"ngay\s*(?P<d>[^\s]{0,4}?)\s*thang\s*(?P<m>[^\s]{0,3}?)\s*nam\s*(?P<y>\d{4})")
+_DATE_NO_DAY_RE = re.compile(r"thang\s*(?P<m>\d{1,2})\s*nam\s*(?P<y>\d{4})")
+
+
+@dataclass
+class DateReading:
+    place: str | None
+    day: int | None
+    month: int | None
+    year: int | None
+    problem: str | None
+
+    @property
+    def date(self) -> date | None:
+        if self.day and self.month and self.year:
+            try:
+                return date(self.year, self.month, self.day)
+            except ValueError:
+                return None
+        return None
+
+
+def find_date(text: str) -> re.Match | None:
+    """The "ngày … tháng … năm …" match on the folded line (positions = the line's)."""
+    f = fold_keep(text)
+    return _DATE_RE.search(f) or _DATE_NO_DAY_RE.search(f)
+
+
+def parse_issued(line: str) -> DateReading:
+    """ "Hà Nội, ngày 05 tháng 6 năm 2025" → place "Hà Nội", 2025-06-05; a blank day
+    ("ngày   tháng 5 năm 2019") keeps year and month and gives a reason."""
+    text = _clean(line)
+    m = find_date(text)
+    if not m:
+        return DateReading(None, None, None, None, "không tìm thấy ngày tháng năm")
+    place = text[:m.start()].strip(" ,.;:") or None
+    y = int(m.group("y"))
+    if not F.MIN_RECORD_YEAR <= y <= 2100:
+        return DateReading(place, None, None, None, f"năm {y} không hợp lệ")
+    mo_s = m.group("m")
+    mo = int(mo_s) if mo_s.isdigit() else None
+    if mo is None or not 1 <= mo <= 12:
+        return DateReading(place, None, None, y, f"tháng “{mo_s}” không rõ")
+    d_s = m.groupdict().get("d")
+    if not d_s:
+        return DateReading(place, None, mo, y, "ngày để trống (thường được viết tay): cần nhập")
+    if not d_s.isdigit():
+        return DateReading(place, None, mo, y, f"ngày “{d_s}” không rõ (viết tay hoặc mờ): cần nhập")
+    d = int(d_s)
+    r = DateReading(place, d, mo, y, None)
+    if r.date is None:
+        return DateReading(place, None, mo, y, f"ngày {d}/{mo}/{y} không có thật")
+    return r
+
+
+# --------------------------------------------------------------------------- casing
+
+
+def _cap(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
+def _expand(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        key = w.rstrip(",;:")
+        exp = L.ORGAN_ABBREVIATIONS.get(key) or L.ORGAN_ABBREVIATIONS.get(key.upper())
+        if exp is None and key.isupper():
+            exp = L.ABBREVIATION_BY_FOLD.get(fold(key).replace(" ", ""))
+        out.extend(exp.split() if exp else [w])
+    return out
+
+
+_UNIT_FOLDS = sorted(((fold(u).split(), u) for u in L.UNIT_WORDS), key=lambda t: -len(t[0]))
+_NOT_UNIT_NEXT = {"ly", "hoi", "doi", "su", "tran", "vien", "xa"}
+
+
+def _unit_at(words: list[str], i: int) -> tuple[int, str] | None:
+    for parts, printed in _UNIT_FOLDS:
+        n = len(parts)
+        if [fold(w) for w in words[i:i + n]] == parts:
+            nxt = fold(words[i + n]) if i + n < len(words) else ""
+            if not nxt or nxt in _NOT_UNIT_NEXT:
+                return None
+            if n == 1 and words[i].lower() != printed and parts[0] in ("quan", "xa"):
+                # "QUAN"/"XA" without marks: OCR, or "QUẢN"/"XẢ" - only before a place name
+                if not words[i + 1][:1].isupper():
+                    return None
+            return n, printed
+    return None
+
+
+def _title_word(w: str) -> str:
+    return _cap(L.restore_word(w)) if w.isupper() else w
+
+
+_HEADS = sorted(((fold(h).split(), h) for h in L.ORGAN_HEADS), key=lambda t: -len(t[0]))
+
+
+def _case_phrase(words: list[str]) -> str:
+    """Body words of an organ name, upper case → printed: the head word from the table
+    ("Sở", "Phòng", "Ủy ban nhân dân"), then each part (split at "và", "-") starts with a
+    capital: "SỞ GIÁO DỤC VÀ ĐÀO TẠO" → "Sở Giáo dục và Đào tạo"."""
+    out: list[str] = []
+    folded = [fold(w) for w in words]
+    for parts, printed in _HEADS:
+        if folded[:len(parts)] == parts:
+            out.append(printed)
+            words = words[len(parts):]
+            break
+    start = True
+    for w in words:
+        lw = L.restore_word(w) if w.isupper() or w.islower() else w
+        if fold(w) in ("va",) and out:
+            out.append("và")
+            start = True
+            continue
+        if w in ("-", "–"):
+            out.append("-")
+            start = True
+            continue
+        if not w.isupper() and not w.islower():  # already cased ("Ủy", "Giáo")
+            out.append(w)
+            start = False
+            continue
+        out.append(_cap(lw) if start else lw)
+        start = False
+    return " ".join(out)
+
+
+def organ_case(text: str) -> str:
+    """ "UBND THÀNH PHỐ ĐÀ NẴNG" → "Ủy ban nhân dân thành phố Đà Nẵng";
+    "SỞ GIÁO DỤC VÀ ĐÀO TẠO" → "Sở Giáo dục và Đào tạo"."""
+    words = _expand(_clean(text).replace("TP.", "TP. ").split())
+    for i in range(len(words)):
+        u = _unit_at(words, i)
+        if u:
+            n, printed = u
+            body = _case_phrase(words[:i]) if i else ""
+            place = " ".join(_title_word(w) for w in words[i + n:])
+            return " ".join(x for x in (body, printed, place) if x)
+    return _case_phrase(words)
+
+
+def _split_place(name: str) -> tuple[str, str]:
+    """ "Ủy ban nhân dân thành phố Đà Nẵng" → ("Ủy ban nhân dân", "thành phố Đà Nẵng")."""
+    words = name.split()
+    for i in range(len(words)):
+        if _unit_at(words, i):
+            return " ".join(words[:i]), " ".join(words[i:])
+    return name, ""
+
+
+def compose_organ(lines: list[str]) -> str | None:
+    """Organ block lines (top-left, upper case) → the issuing organ's full name:
+    ["UBND THÀNH PHỐ ĐÀ NẴNG", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"] → "Sở Giáo dục và Đào tạo
+    thành phố Đà Nẵng"; ["ỦY BAN NHÂN DÂN", "QUẬN HOÀN KIẾM"] → "Ủy ban nhân dân quận
+    Hoàn Kiếm"."""
+    parts = [p for p in (_clean(re.sub(r"[\W_]+$", "", x)) for x in lines) if p]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return organ_case(parts[0])
+    parent, body = organ_case(parts[-2]), organ_case(parts[-1])
+    if fold(parent) in {fold(c) for c in L.COLLECTIVE_BODIES}:
+        return f"{parent} {body}"  # the name alone, over two lines
+    p_body, p_place = _split_place(parent)
+    if fold(p_body) in {fold(c) for c in L.COLLECTIVE_BODIES} and p_place:
+        b_body, b_place = _split_place(body)
+        return body if b_place else f"{body} {p_place}"
+    return f"{body}, {parent}"
+
+
+_TITLE_BY_FOLD = {fold(t): t for t in L.SIGNER_TITLES}
+
+
+def title_case(text: str) -> str:
+    """ "KT. GIÁM ĐỐC" → "KT. Giám đốc"; "PHÓ CHỦ TỊCH" → "Phó Chủ tịch";
+    "TM. ỦY BAN NHÂN DÂN" → "TM. Ủy ban nhân dân"."""
+    t = _clean(text)
+    m = L.AUTHORITY_RE.match(t)
+    prefix, rest = (f"{m.group(1)}. ", m.group(2)) if m else ("", t)
+    key = fold(rest)
+    if key in _TITLE_BY_FOLD:
+        return prefix + _TITLE_BY_FOLD[key]
+    for printed_key, printed in _TITLE_BY_FOLD.items():
+        if key.startswith(printed_key + " "):  # "GIÁM ĐỐC SỞ ..."
+            return prefix + printed + " " + organ_case(rest[len(printed):].strip())
+    return prefix + organ_case(rest)
+
+
+# --------------------------------------------------------------------------- page analysis
+
+
+@dataclass
+class _Header:
+    organ: list[_Line] = field(default_factory=list)
+    so: _Line | None = None
+    so_index: int | None = None
+    motto: bool = False
+    date: _Line | None = None
+    title: _Line | None = None
+    title_index: int | None = None
+    marks: list[tuple[str, str, _Line]] = field(default_factory=list)
+    body_start: int = 0  # index (in the split lines) after the header block
+    lines: list[_Line] = field(default_factory=list)  # the page's lines, header pieces split
+
+    @property
+    def score(self) -> int:
+        return sum((self.motto, self.so is not None, self.date is not None, self.title is not None))
+
+
+_APPENDIX_RE = re.compile(r"^\W*(phu\s*luc|kem\s*theo|\(?\s*ban\s*hanh\s*kem\s*theo)")
+_STOP_SUBJECT_RE = re.compile(
+    r"^\W*(kinh\s*gui|can\s*cu|thuc\s*hien|dieu\s*\d|chuong\s*[ivx\d]|noi\s*nhan|xet\s*de\s*nghi)")
+_HEADING_RE = re.compile(r"^\s*([IVX]+|\d+)\.\s")
+
+
+def _split_header_line(ln: _Line) -> list[_Line]:
+    """Cut a line merged across the two header columns (OCR joins "UBND … NẴNG CỘNG HOÀ
+    XÃ HỘI …") into its left and right pieces at the motto or the place-and-date."""
+    cuts = []
+    for rx in (L.MOTTO_1_RE, L.MOTTO_2_RE):
+        m = rx.search(ln.fold)
+        if m and m.start() > 3:
+            cuts.append(m.start())
+    m = find_date(ln.text)
+    if m and m.start() > 3:
+        # the place comes before ", ngày": cut at the start of the place's words
+        head = ln.text[:m.start()]
+        comma = head.rstrip(" ,").rfind(" ")
+        k = max(head.rfind("  "), 0)
+        so = find_so(ln.text)
+        if so is not None:
+            nm = re.search(r"/\s*[0-9A-ZĐ§$][0-9A-Za-zĐđÐ&.\-]*", ln.text[so:])
+            k = so + nm.end() if nm else k
+        elif comma > 0:
+            k = 0
+        if k > 3:
+            cuts.append(k)
+    if not cuts:
+        return [ln]
+    c = min(cuts)
+    return [p for p in (ln.part(0, c), ln.part(c)) if p.text]
+
+
+def _mark_of(ln: _Line) -> tuple[str, str] | None:
+    key = " ".join(ln.fold.split())
+    hit = L.MARK_BY_FOLD.get(key)
+    if hit and _is_upper_text(ln.text):
+        return hit
+    return None
+
+
+def _analyse(page: PageText) -> _Header:
+    raw = _page_lines(page)
+    h = _Header()
+    has_boxes = any(ln.y is not None for ln in raw)
+    pieces: list[_Line] = []
+    for i, ln in enumerate(raw):
+        in_zone = (ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES
+        pieces.extend(_split_header_line(ln) if in_zone else [ln])
+    h.lines = pieces
+    zone = [i for i, ln in enumerate(pieces)
+            if ((ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES + 4)]
+    for i in zone:
+        ln = pieces[i]
+        if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
+            h.motto = True
+            continue
+        if h.so is None and find_so(ln.text) is not None and "/" in ln.text:
+            h.so = ln
+            h.so_index = i
+            continue
+        if h.date is None and find_date(ln.text):
+            h.date = ln
+            continue
+        mark = _mark_of(ln)
+        if mark:
+            h.marks.append((*mark, ln))
+            continue
+        key = " ".join(ln.fold.split())
+        if h.title is None and key in L.TYPE_BY_TITLE and _is_upper_text(ln.text):
+            h.title, h.title_index = ln, i
+    # organ block: upper-case left pieces before the "Số" line (or before the title)
+    end = h.so_index
+    if end is None:
+        end = h.title_index if h.title_index is not None else min(len(pieces), 4)
+    organ = []
+    for ln in pieces[:end]:
+        if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold) or find_date(ln.text):
+            continue
+        if _mark_of(ln) or not _is_upper_text(ln.text):
+            continue
+        if ln.cx is not None and ln.cx > LEFT_COLUMN:
+            continue
+        organ.append(ln)
+    h.organ = organ[-3:]
+    return h
+
+
+def _is_first_page(h: _Header) -> bool:
+    if h.score < 2:
+        return False
+    if h.so is None and not h.motto:
+        top = [ln.fold for ln in h.lines[:4]]
+        if any(_APPENDIX_RE.search(f) for f in top):
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]:
+    lines = h.lines
+    if h.title is not None:
+        start = h.title_index + 1
+        left_only = False
+    else:
+        start = None
+        for i, ln in enumerate(lines[:HEADER_LINES + 6]):
+            if re.match(r"^\W*v\s*v\s", ln.fold + " "):
+                start, left_only = i, True
+                break
+        if start is None and h.so is not None and h.title is None:
+            # OCR lost the "V/v": the left-column lines under the number, flagged
+            i = h.lines.index(h.so) + 1
+            if i < len(lines) and not _STOP_SUBJECT_RE.match(lines[i].fold):
+                start, left_only = i, True
+                draft.flag("subject", "không thấy “V/v” ở đầu trích yếu: cần xác nhận")
+        if start is None:
+            return None, []
+    got: list[_Line] = []
+    for ln in lines[start:start + 8]:
+        if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
+            if got:
+                continue
+            continue
+        if find_date(ln.text) and ln is h.date:
+            continue
+        if _STOP_SUBJECT_RE.match(ln.fold) or _HEADING_RE.match(ln.text) or _mark_of(ln):
+            break
+        if got and _is_upper_text(ln.text) and not _is_upper_text(got[0].text):
+            break
+        if left_only and ln.cx is not None and ln.cx > LEFT_COLUMN:
+            continue
+        if got and got[-1].y is not None and ln.y is not None:
+            pitch = max(got[-1].h, 0.008)
+            if ln.y - (got[-1].y + got[-1].h) > 1.2 * pitch or ln.y < got[-1].y:
+                break
+        got.append(ln)
+        if len(got) >= 5:
+            break
+    if not got:
+        return None, []
+    text = " ".join(ln.text for ln in got)
+    return F.nfc(text), got
+
+
+_NAME_WORD_RE = re.compile(r"^[^\W\d_][^\W\d_]*$")
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    if not 2 <= len(words) <= 6:
+        return False
+    return all(_NAME_WORD_RE.match(w) and w[0].isupper() and (len(w) == 1 or not w[1:].isupper())
+               for w in words)
+
+
+def _signature(lines: list[_Line]) -> tuple[str | None, str | None, list[_Line], list[_Line]]:
+    """(signer, signer_title, name lines, title lines) from a last page."""
+    name_i = None
+    for i in range(len(lines) - 1, -1, -1):
+        ln = lines[i]
+        if ln.cx is not None and ln.cx < 0.4:
+            continue
+        if _is_name(ln.text):
+            # a name sits below a title block: at least one upper-case line before it
+            if any(_is_upper_text(x.text) and _title_like(x.text) for x in lines[max(0, i - 10):i]):
+                name_i = i
+                break
+    if name_i is None:
+        return None, None, [], []
+    name = lines[name_i]
+    titles: list[_Line] = []
+    for ln in reversed(lines[max(0, name_i - 10):name_i]):
+        if ln.cx is not None and ln.cx < 0.4:
+            continue
+        if name.y is not None and ln.y is not None and name.y - ln.y > 0.3:
+            break
+        if _is_upper_text(ln.text) and _title_like(ln.text):
+            titles.insert(0, ln)
+            if L.AUTHORITY_RE.match(ln.text) or len(titles) >= 3:
+                break
+        elif titles:
+            break
+    if not titles:
+        return F.nfc(name.text), None, [name], []
+    cased = [title_case(t.text) for t in titles]
+    if len(cased) == 2 and cased[0].startswith("KT. ") and fold(cased[1]) == fold(cased[0][4:]):
+        cased[1] = f"{L.DEPUTY} {cased[1]}"  # KT. = signed by a deputy: OCR lost "PHÓ"
+    return F.nfc(name.text), ", ".join(cased), [name], titles
+
+
+def _title_like(text: str) -> bool:
+    t = _clean(text)
+    if L.AUTHORITY_RE.match(t):
+        return True
+    key = fold(t)
+    return any(key == k or key.startswith(k + " ") or key.startswith("pho " + k) for k in _TITLE_BY_FOLD)
+
+
+def _type_from_notation(notation: str | None) -> str | None:
+    if not notation:
+        return None
+    first = notation.split("/")[-1].split("-")[0]
+    return L.TYPE_BY_ABBR.get(first) or L.TYPE_BY_FOLDED_ABBR.get(fold(first))
+
+
+def _language(text: str) -> str:
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 40:
+        return F.DEFAULT_LANGUAGE
+    viet = sum(1 for c in letters if not c.isascii())
+    if viet / len(letters) > 0.03:
+        return "vi"
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if len(words & {"the", "of", "and", "to", "in", "is", "for"}) >= 3:
+        return "en"
+    if len(words & {"le", "la", "les", "de", "et", "des", "du"}) >= 3:
+        return "fr"
+    return F.DEFAULT_LANGUAGE
+
+
+def _enforce_lengths(d: DocumentDraft) -> None:
+    for name, limit in F.DOC_FIELD_LENGTHS.items():
+        v = getattr(d, name)
+        if v is None or len(v) <= limit:
+            continue
+        if name in ("code_number", "code_notation"):
+            setattr(d, name, None)
+        else:
+            cut = v[:limit].rsplit(" ", 1)[0] if " " in v[:limit] else v[:limit]
+            setattr(d, name, cut)
+        d.flag(name, f"dài quá {limit} ký tự (giới hạn của trường {FIELD_LABELS_VI[name]})")
+
+
+def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list[_Line]) -> None:
+    conf = d.confidence
+    # type: the title, or the notation's abbreviation, or Công văn for "V/v" letters
+    by_notation = None
+    if h.so is not None:
+        nr = parse_number_notation(h.so.text)
+        c = _conf01(h.so)
+        d.code_notation = nr.notation
+        conf["code_notation"] = c if nr.notation else 0.0
+        if nr.notation is None:
+            d.flag("code_notation", nr.problem or "không đọc được ký hiệu")
+        if nr.number is not None and not _digits_trusted(h.so):
+            d.flag("code_number", f"số “{nr.number}” đọc không chắc (có thể viết tay hoặc mờ): cần nhập")
+            conf["code_number"] = 0.0
+        elif nr.number is not None:
+            d.code_number = nr.number
+            conf["code_number"] = c
+        else:
+            conf["code_number"] = 0.0
+            d.flag("code_number", nr.problem or "không đọc được số")
+        by_notation = _type_from_notation(nr.notation)
+    else:
+        conf["code_number"] = conf["code_notation"] = 0.0
+        d.flag("code_number", "không tìm thấy dòng “Số:”")
+        d.flag("code_notation", "không tìm thấy dòng “Số:”")
+    if h.title is not None:
+        by_title = L.TYPE_BY_TITLE[" ".join(h.title.fold.split())]
+        d.type_name, conf["type_name"] = by_title, _conf01(h.title)
+        if by_notation and by_notation != by_title:
+            d.flag("type_name", f"tên loại “{by_title}” khác ký hiệu ({d.code_notation}): cần xác nhận")
+            conf["type_name"] = min(conf["type_name"], 0.5)
+    elif by_notation:
+        d.type_name, conf["type_name"] = by_notation, _conf01(h.so)
+    else:
+        d.type_name = L.CONG_VAN
+        conf["type_name"] = _conf01(h.so) if h.so else 0.5
+    # date
+    if h.date is not None:
+        dr = parse_issued(h.date.text)
+        c = _conf01(h.date)
+        d.issued_year, d.issued_month = dr.year, dr.month
+        if dr.date is not None and not _digits_trusted(h.date):
+            d.flag("issued_date", "ngày đọc không chắc (có thể viết tay hoặc mờ): cần nhập")
+            conf["issued_date"] = 0.0
+        elif dr.date is not None:
+            d.issued_date, conf["issued_date"] = dr.date, c
+        else:
+            conf["issued_date"] = 0.0
+            d.flag("issued_date", dr.problem or "không đọc được ngày")
+    else:
+        conf["issued_date"] = 0.0
+        d.flag("issued_date", "không tìm thấy dòng địa danh, ngày tháng năm")
+    # organ
+    d.organ_name = compose_organ([ln.text for ln in h.organ])
+    conf["organ_name"] = _conf01(*h.organ) if h.organ else 0.0
+    if not d.organ_name:
+        d.flag("organ_name", "không tìm thấy tên cơ quan ban hành ở góc trên bên trái")
+    # subject
+    d.subject, got = _subject(h, d)
+    conf["subject"] = _conf01(*got) if got else 0.0
+    if not d.subject:
+        d.flag("subject", "không tìm thấy trích yếu")
+    # signer (last page of the document)
+    signer, title, name_lines, title_lines = _signature(last)
+    d.signer, d.signer_title = signer, title
+    conf["signer"] = _conf01(*name_lines) if name_lines else 0.0
+    conf["signer_title"] = _conf01(*title_lines) if title_lines else 0.0
+    if not signer:
+        d.flag("signer", "không tìm thấy tên người ký ở cuối văn bản")
+    elif not title:
+        d.flag("signer_title", "không tìm thấy chức vụ người ký")
+    # marks
+    for kind, mark, ln in h.marks:
+        if kind == "secrecy" and d.secrecy is None:
+            d.secrecy = mark
+            conf["secrecy"] = _conf01(ln)
+            d.flag("secrecy", f"văn bản có dấu “{mark}”: không được công khai, cần xem lại chế độ sử dụng")
+        elif kind == "urgency" and d.urgency is None:
+            d.urgency = mark
+            conf["urgency"] = _conf01(ln)
+    for name, c in list(conf.items()):
+        if 0 < c < REVIEW_CONF and getattr(d, name, None) is not None:
+            d.flag(name, f"đọc không chắc (độ tin cậy {c:.0%}): cần xác nhận")
+    d.language = _language("\n".join(p.text or "" for p in pages))
+    _enforce_lengths(d)
+
+
+def describe_pages(pages: list[PageText]) -> list[DocumentDraft]:
+    """Split a file's pages into documents and read each one's fields.
+
+    Every page belongs to exactly one document, in page order; ordinals are 1, 2, …
+    """
+    pages = sorted(pages, key=lambda p: p.number)
+    if not pages:
+        return []
+    headers = [_analyse(p) for p in pages]
+    starts = [i for i, h in enumerate(headers) if _is_first_page(h)]
+    if not starts or starts[0] != 0:
+        starts = [0] + starts
+    docs: list[DocumentDraft] = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] if k + 1 < len(starts) else len(pages)
+        d = DocumentDraft(ordinal=k + 1, page_from=pages[s].number, page_to=pages[e - 1].number)
+        h = headers[s]
+        if _is_first_page(h):
+            _read_fields(d, h, pages[s:e], headers[e - 1].lines)
+        else:
+            d.type_name = L.OTHER_TYPE
+            d.confidence["type_name"] = 0.0
+            d.flag("type_name", "không nhận ra phần đầu văn bản (quốc hiệu, số, ngày, tên loại): "
+                                "cần xác định loại và thông tin văn bản")
+            d.language = _language("\n".join(p.text or "" for p in pages[s:e]))
+        docs.append(d)
+    return docs
+
+
