@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sohoa.core import events, fields
 from sohoa.core.db.models import Agency, Document, File, Page
 from sohoa.core.selection import select_files
+from sohoa.description import layout
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ MACHINE_FIELDS = ("type_name", "code_number", "code_notation", "issued_date", "i
 MAX_LENGTHS = {"type_name": 100, "code_number": 11, "code_notation": 30, "organ_name": 200,
                "subject": 500, "signer": 100, "signer_title": 100, "language": 30,
                "secrecy": 20, "urgency": 20}
-SECRECY_MARKS = ("MẬT", "TỐI MẬT", "TUYỆT MẬT")
-URGENCY_MARKS = ("KHẨN", "THƯỢNG KHẨN", "HỎA TỐC")
+SECRECY_MARKS = layout.SECRECY_MARKS  # MẬT / TỐI MẬT / TUYỆT MẬT
+URGENCY_MARKS = layout.URGENCY_MARKS
+#: documents.doc_code: FileCode (30) + "." + the ordinal (at most 4 digits)
+MAX_DOC_CODE_STORED = 35
 _ACCESS_RANK = {fields.ACCESS_PUBLIC: 0, fields.ACCESS_RESTRICTED: 1,
                 fields.ACCESS_CONFIDENTIAL: 2}
 
@@ -54,11 +57,13 @@ def doc_pdf_key(agency_code: str, doc_code: str) -> str:
 
 
 def document_code(file_code: str | None, ordinal: int) -> str | None:
-    """TT 05/2025: file code + "." + the document's number within the file (one rule, in
-    sohoa.core.fields)."""
+    """TT 05/2025: file code + "." + the document's number within the file (the rule is
+    sohoa.core.fields.build_document_code). The code is the document's file name, so it is
+    kept whole: a 2025-style file code makes it longer than DocCode's 25 characters (the
+    field table gives FileCode 30), and the column holds MAX_DOC_CODE_STORED."""
     if not file_code:
         return None
-    return fields.document_code(file_code, ordinal)
+    return fields.build_document_code(file_code, ordinal, max_length=MAX_DOC_CODE_STORED)
 
 
 def _pages(session: Session, f: File) -> list[Page]:
@@ -84,8 +89,8 @@ def description_input_hash(f: File, pages: list[Page]) -> str:
 def page_texts(pages: list[Page]):
     from sohoa.description.extract import PageText
 
-    return [PageText(page_no=p.page_no, text=p.ocr_text or "", lines=p.ocr_lines or [])
-            for p in pages]
+    return [PageText(number=p.page_no, text=p.ocr_text or "", lines=p.ocr_lines or None,
+                     width=p.width_px, height=p.height_px) for p in pages]
 
 
 def _plain(v):

@@ -33,24 +33,12 @@ from sqlalchemy.orm import Session
 
 from sohoa.core import events, fields
 from sohoa.core.db.models import Agency, Document, File, Page, RescanRequest
+from sohoa.description import extract
 from sohoa.description import phase as dphase
 
 #: Vietnamese labels of the document fields (forms, sheets, reports).
-FIELD_LABELS = {
-    "type_name": "Tên loại văn bản",
-    "code_number": "Số của văn bản",
-    "code_notation": "Ký hiệu của văn bản",
-    "issued_date": "Ngày, tháng, năm văn bản",
-    "issued_year": "Năm ban hành",
-    "issued_month": "Tháng ban hành",
-    "organ_name": "Tên cơ quan, tổ chức ban hành",
-    "subject": "Trích yếu nội dung",
-    "signer": "Người ký",
-    "signer_title": "Chức vụ người ký",
-    "language": "Ngôn ngữ",
-    "secrecy": "Độ mật",
-    "urgency": "Độ khẩn",
-}
+FIELD_LABELS = {**extract.FIELD_LABELS_VI, "issued_year": "Năm ban hành",
+                "issued_month": "Tháng ban hành", "language": "Ngôn ngữ"}
 INT_FIELDS = {"issued_year", "issued_month"}
 MAX_DOCS_PER_FORM = 25  # a form stays readable; the rest comes in the next batch
 EMPTY_MARK = "(trống)"  # in the Excel sheet: "confirm that this field is empty"
@@ -559,15 +547,16 @@ def import_xlsx(session: Session, storage, data: bytes, *, user: str) -> dict:
         wb.close()
         raise ValueError("Bảng không đúng mẫu: thiếu cột “Khóa (không sửa)” hoặc “Giá trị xác nhận”")
     answers, rows_of = [], {}
+    def cell(row, name):
+        i = index.get(name)
+        v = row[i] if i is not None and i < len(row) else None
+        return v.strip() if isinstance(v, str) else v
+
     for n, row in enumerate(rows, start=2):
-        def cell(name):
-            i = index.get(name)
-            v = row[i] if i is not None and i < len(row) else None
-            return v.strip() if isinstance(v, str) else v
-        key, answer = cell("key"), cell("answer")
+        key, answer = cell(row, "key"), cell(row, "answer")
         if not key or answer is None or answer == "":
             continue
-        who = cell("reviewer") or user
+        who = cell(row, "reviewer") or user
         if isinstance(answer, str) and fields.fold(answer) == fields.fold(EMPTY_MARK):
             answer = EMPTY
         if isinstance(answer, float) and answer.is_integer():
@@ -576,7 +565,7 @@ def import_xlsx(session: Session, storage, data: bytes, *, user: str) -> dict:
         rows_of[str(key)] = n
         if str(key).startswith("qc"):
             answers.append(Answer(str(key).replace("__accept", "__reason"),
-                                  cell("accept_reason") or EMPTY, str(who)))
+                                  cell(row, "accept_reason") or EMPTY, str(who)))
     wb.close()
     out = apply_answers(session, storage, answers, source="excel")
     for r in out["rejected"]:

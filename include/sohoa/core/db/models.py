@@ -255,7 +255,9 @@ class Document(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
     ordinal: Mapped[int] = mapped_column(Integer)  # DocOrdinal
-    doc_code: Mapped[str | None] = mapped_column(String(25), unique=True)  # DocCode
+    # DocCode: file code + "." + ordinal; up to 35 (migration 0003_documents), see
+    # sohoa.description.phase.document_code
+    doc_code: Mapped[str | None] = mapped_column(String(35), unique=True)
     type_name: Mapped[str | None] = mapped_column(String(100))
     code_number: Mapped[str | None] = mapped_column(String(11))
     code_notation: Mapped[str | None] = mapped_column(String(30))
