@@ -366,8 +366,14 @@ def test_reporting_counts_documents_per_agency(engine, storage, three_docs):
     # the secret document's file is confidential now: its subject is not listed
     assert f.access_mode == "confidential" and all(w["subject"] is None for w in waiting)
     assert "Số của văn bản" in waiting[1]["fields"]
+    from sohoa.reporting.weekly import build_weekly_report
+
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 3
+        run = build_weekly_report(s, storage, date(2025, 9, 17))
+    html = storage.get_text(run["html_key"])
+    table = html.split('id="documents"')[1].split("</table>")[0]
+    assert "<td>G01</td><td class=\"n\">3</td>" in table.replace("\n", "").replace("    ", "")
 
 
 def test_sheet_text_is_never_taken_as_a_formula(engine, storage):
@@ -382,3 +388,26 @@ def test_sheet_text_is_never_taken_as_a_formula(engine, storage):
     ws = load_workbook(io.BytesIO(data))["Cần kiểm tra"]
     cells = [r[6] for r in ws.iter_rows(min_row=2) if r[0].value.endswith("__code_notation")]
     assert cells[0].value == "=HYPERLINK(\"http://x\")" and cells[0].data_type == "s"
+
+
+def test_dashboard_lists_what_waits_and_serves_the_page_image(engine, storage, three_docs):
+    from fastapi.testclient import TestClient
+
+    from sohoa.reporting.dashboard import create_app
+
+    _describe(engine, storage)
+    app = create_app(engine_factory=lambda: engine, storage_factory=lambda: storage)
+    c = TestClient(app)
+    page = c.get("/agency/G01?as_of=2025-09-17")
+    assert page.status_code == 200
+    assert "3 đã mô tả, 3 chờ kiểm tra, 0 đã xác nhận" in page.text
+    assert f"{FILE_CODE}.003" in page.text and "Số của văn bản" in page.text
+    api = c.get("/api/agency/G01?as_of=2025-09-17").json()
+    assert api["documents"] == {"described": 3, "waiting_review": 3, "confirmed": 0}
+    assert "Văn bản chờ kiểm tra" in c.get("/?as_of=2025-09-17").text
+    with session_scope(engine) as s:
+        p4 = s.scalar(select(Page).where(Page.page_no == 4))
+    img = c.get(f"/pages/{p4.id}/image")
+    assert img.status_code == 200 and img.headers["content-type"] == "image/png"
+    assert img.content == storage.get_bytes(p4.image_key)
+    assert c.get("/pages/999999/image").status_code == 404

@@ -63,7 +63,11 @@ def document_code(file_code: str | None, ordinal: int) -> str | None:
     field table gives FileCode 30), and the column holds MAX_DOC_CODE_STORED."""
     if not file_code:
         return None
-    return fields.build_document_code(file_code, ordinal, max_length=MAX_DOC_CODE_STORED)
+    try:
+        return fields.build_document_code(file_code, ordinal, max_length=MAX_DOC_CODE_STORED)
+    except ValueError as exc:  # the document is still described; it has no code (or PDF)
+        log.warning("no document code for %s #%s: %s", file_code, ordinal, exc)
+        return None
 
 
 def _pages(session: Session, f: File) -> list[Page]:
@@ -243,8 +247,9 @@ def describe_file(session: Session, storage, f: File, describe_pages) -> dict | 
         session.delete(d)
     session.flush()
     counts["access_raised"] = raise_access_for_secrets(session, f, docs)
+    file_pdf = storage.get_bytes(f.pdf_key) if f.pdf_key and docs else None
     for d in docs:
-        store_document_pdf(session, storage, f, agency, d, pages)
+        store_document_pdf(session, storage, f, agency, d, pages, file_pdf=file_pdf)
     before = {"described_hash": f.described_hash}
     f.described_hash = in_hash
     events.record(session, entity="files", entity_id=f.id, phase=PHASE, action="described",
@@ -315,7 +320,8 @@ def cut_pdfa(file_pdf: bytes, indexes: list[int], metadata: dict) -> bytes:
 
 
 def store_document_pdf(session: Session, storage, f: File, agency: Agency, d: Document,
-                       pages: list[Page] | None = None, actor: str | None = None) -> bool:
+                       pages: list[Page] | None = None, actor: str | None = None,
+                       file_pdf: bytes | None = None) -> bool:
     """Cut and store the document's PDF/A when the file has one; True when (re)written."""
     if not f.pdf_key or not d.doc_code:
         return False
@@ -325,7 +331,9 @@ def store_document_pdf(session: Session, storage, f: File, agency: Agency, d: Do
                if n in position]
     if not indexes:
         return False
-    data = cut_pdfa(storage.get_bytes(f.pdf_key), indexes, document_metadata(f, agency, d))
+    if file_pdf is None:
+        file_pdf = storage.get_bytes(f.pdf_key)
+    data = cut_pdfa(file_pdf, indexes, document_metadata(f, agency, d))
     key = doc_pdf_key(agency.code, d.doc_code)
     sha = hashlib.sha256(data).hexdigest()
     if d.pdf_key == key and d.pdf_sha256 == sha and storage.exists(key):
