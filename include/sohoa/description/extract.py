@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 from sohoa.core import fields as F
 from sohoa.core.fields import fold
@@ -32,7 +31,7 @@ from sohoa.description import layout as L
 REVIEW_CONF = 0.6
 #: Digits (number, day) are accepted only from a line whose weakest word reached this
 #: tesseract confidence (0..100): handwriting reads as low-confidence digits.
-DIGITS_MIN_CONF = 60.0
+DIGITS_MIN_CONF = 50.0
 #: Top share of the page searched for the header (with line boxes).
 HEADER_ZONE = 0.42
 #: Without line boxes: the first lines searched for the header.
@@ -129,18 +128,22 @@ class DocumentDraft:
 # --------------------------------------------------------------------------- text helpers
 
 
-@lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     f = fold(ch)
     return f[0] if f else " "
 
 
+# one character in, one out: letters to their base letter, digits kept, the rest a space
+_KEEP_TABLE = str.maketrans({chr(c): _fold_char(chr(c)) for c in
+               list(range(0x20, 0x250)) + list(range(0x1EA0, 0x1F00)) + list(range(0x2000, 0x2070))
+               if chr(c) not in "0123456789abcdefghijklmnopqrstuvwxyz"})
+_KEEP_TABLE.update({c: " " for c in range(0x300, 0x370)})  # stray combining marks
+
+
 def fold_keep(text: str) -> str:
     """Like ``fold`` but one output character per input character (positions match the
     original): lower case, no diacritics, đ → d, anything not a letter/digit → space."""
-    if text.isascii():
-        return re.sub(r"[^0-9a-z]", " ", text.lower())
-    return "".join(ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else _fold_char(ch) for ch in text)
+    return text.translate(_KEEP_TABLE)
 
 
 def _clean(text: str) -> str:
@@ -239,6 +242,28 @@ def find_so(text: str) -> int | None:
     return m.end()
 
 
+def _unique_folds(words) -> dict[str, str]:
+    seen: dict[str, set[str]] = {}
+    for w in words:
+        seen.setdefault(fold(w).replace(" ", ""), set()).add(w)
+    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+
+
+_NOTATION_WORDS = _unique_folds(list(L.TYPE_BY_ABBR) + [k for k in L.ORGAN_ABBREVIATIONS
+                                                        if k.isalpha() and k.isupper()])
+
+
+def _restore_notation(notation: str) -> str:
+    """OCR's "QD-UBND" → "QĐ-UBND": a segment without "Đ" whose folded form is exactly
+    one known abbreviation (type or organ) gets its printed letters back ("HD" stays:
+    Hướng dẫn HD or Hợp đồng HĐ)."""
+    parts = notation.split("-")
+    for i, part in enumerate(parts):
+        if part.isascii() and part.upper() == part:
+            parts[i] = _NOTATION_WORDS.get(part.lower(), part)
+    return "-".join(parts)
+
+
 def parse_number_notation(line: str) -> NumberReading:
     """ "Số: 155/QĐ-UBND" → ("155", "QĐ-UBND"); "Số:    /QĐ-UBND" → (None, "QĐ-UBND",
     reason); "Số: 12/2020/NĐ-CP" → ("12", "2020/NĐ-CP"). A number part that is not plain
@@ -253,7 +278,17 @@ def parse_number_notation(line: str) -> NumberReading:
             slash, notation = m.start(), tail
             break
     if slash is None:
+        # OCR dropped the slash: "7KH-UBND" = 7 / KH-UBND when a known abbreviation follows
+        m = re.fullmatch(r"(\d{1,%d})\s*([A-ZĐ][0-9A-Za-zĐđ&.\-]*)" % F.MAX_CODE_NUMBER,
+                         rest.strip().rstrip(".,;:").translate(_OCR_NOTATION_FIXES))
+        if m:
+            notation = _restore_notation(m.group(2))
+            head = notation.split("-")[0]
+            if head in L.TYPE_BY_ABBR or head in L.ORGAN_ABBREVIATIONS:
+                return NumberReading(str(int(m.group(1))), notation,
+                                     "không thấy dấu “/” giữa số và ký hiệu: cần xác nhận")
         return NumberReading(None, None, "không đọc được ký hiệu sau “Số:”")
+    notation = _restore_notation(notation)
     num = rest[:slash].strip().rstrip(".,;:").strip()
     m = re.fullmatch(r"(\d+)\s*/\s*((?:1[89]|20)\d\d)", num)
     if m:  # "12/2020/NĐ-CP": the year belongs to the notation
@@ -430,7 +465,8 @@ def compose_organ(lines: list[str]) -> str | None:
         return None
     if len(parts) == 1:
         return organ_case(parts[0])
-    parent, body = organ_case(parts[-2]), organ_case(parts[-1])
+    # the parent body on the first line, the issuing body below (wrapped over lines)
+    parent, body = organ_case(parts[0]), organ_case(" ".join(parts[1:]))
     if fold(parent) in {fold(c) for c in L.COLLECTIVE_BODIES}:
         return f"{parent} {body}"  # the name alone, over two lines
     p_body, p_place = _split_place(parent)
@@ -482,7 +518,11 @@ class _Header:
 _APPENDIX_RE = re.compile(r"^\W*(phu\s*luc|kem\s*theo|\(?\s*ban\s*hanh\s*kem\s*theo)")
 _STOP_SUBJECT_RE = re.compile(
     r"^\W*(kinh\s*gui|can\s*cu|thuc\s*hien|dieu\s*\d|chuong\s*[ivx\d]|noi\s*nhan|xet\s*de\s*nghi)")
+_VV_RE = re.compile(r"^\W*v\s*v(\s|$)")
 _HEADING_RE = re.compile(r"^\s*([IVX]+|\d+)\.\s")
+
+
+_PLACE_WORD_RE = re.compile(r"^[^\W\d_]+$")
 
 
 def _split_header_line(ln: _Line) -> list[_Line]:
@@ -495,22 +535,59 @@ def _split_header_line(ln: _Line) -> list[_Line]:
             cuts.append(m.start())
     m = find_date(ln.text)
     if m and m.start() > 3:
-        # the place comes before ", ngày": cut at the start of the place's words
-        head = ln.text[:m.start()]
-        comma = head.rstrip(" ,").rfind(" ")
-        k = max(head.rfind("  "), 0)
-        so = find_so(ln.text)
-        if so is not None:
-            nm = re.search(r"/\s*[0-9A-ZĐ§$][0-9A-Za-zĐđÐ&.\-]*", ln.text[so:])
-            k = so + nm.end() if nm else k
-        elif comma > 0:
-            k = 0
-        if k > 3:
+        # the place ("Hà Nội", "Thành phố Hồ Chí Minh") is the run of letter-only words
+        # before ", ngày"; what comes before it (a notation, a mark) is the left column
+        k = m.start()
+        for w in reversed(list(re.finditer(r"\S+", ln.text[:m.start()]))):
+            word = w.group().rstrip(",.")
+            if not _PLACE_WORD_RE.match(word) or (len(word) > 1 and word.isupper()):
+                break
+            k = w.start()
+        if 3 < k < m.start():
             cuts.append(k)
     if not cuts:
         return [ln]
     c = min(cuts)
     return [p for p in (ln.part(0, c), ln.part(c)) if p.text]
+
+
+def _same_row(a: _Line, b: _Line) -> bool:
+    if a.y is None or b.y is None:
+        return False
+    return abs((a.y + a.h / 2) - (b.y + b.h / 2)) < 0.6 * max(a.h, b.h) and b.x > a.x
+
+
+def _join_so_row(pieces: list[_Line], i: int) -> _Line:
+    """The "Số:" line with the pieces OCR cut off it (a wide blank left for a handwritten
+    number splits "Số:        /BC-UBND" in two): later pieces on the same row, or (typed
+    text) a next line starting with "/". The joined pieces leave ``pieces``."""
+    so = pieces[i]
+    if re.search(r"/\s*[0-9A-ZĐ§$]", so.text):
+        return so
+    j = i + 1
+    while j < len(pieces) and j <= i + 4:
+        nxt = pieces[j]
+        if _same_row(so, nxt) and nxt.cx is not None and nxt.cx < LEFT_COLUMN or \
+                nxt.y is None and nxt.text.startswith("/"):
+            gap = " " if nxt.x is None or nxt.x - (so.x + so.w) < 0.01 else "     "
+            merged = _Line(so.text + gap + nxt.text, fold_keep(so.text + gap + nxt.text),
+                           _mean(so.conf, nxt.conf), _min(so.min_conf, nxt.min_conf),
+                           so.x, so.y, None if so.x is None else nxt.x + nxt.w - so.x, so.h)
+            pieces[i] = so = merged
+            del pieces[j]
+            if "/" in nxt.text:
+                break
+            continue
+        j += 1
+    return so
+
+
+def _mean(a, b):
+    return None if a is None or b is None else (a + b) / 2
+
+
+def _min(a, b):
+    return None if a is None or b is None else min(a, b)
 
 
 def _mark_of(ln: _Line) -> tuple[str, str] | None:
@@ -530,15 +607,17 @@ def _analyse(page: PageText) -> _Header:
         in_zone = (ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES
         pieces.extend(_split_header_line(ln) if in_zone else [ln])
     h.lines = pieces
-    zone = [i for i, ln in enumerate(pieces)
-            if ((ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES + 4)]
-    for i in zone:
+    i = -1
+    while i + 1 < len(pieces):  # (joining the "Số" row removes later pieces)
+        i += 1
         ln = pieces[i]
+        if not ((ln.y is not None and ln.y < HEADER_ZONE) if has_boxes else i < HEADER_LINES + 4):
+            continue
         if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold):
             h.motto = True
             continue
-        if h.so is None and find_so(ln.text) is not None and "/" in ln.text:
-            h.so = ln
+        if h.so is None and find_so(ln.text) is not None:
+            h.so = _join_so_row(pieces, i)
             h.so_index = i
             continue
         if h.date is None and find_date(ln.text):
@@ -563,6 +642,8 @@ def _analyse(page: PageText) -> _Header:
             continue
         if ln.cx is not None and ln.cx > LEFT_COLUMN:
             continue
+        if h.so is not None and ln.y is not None and h.so.y is not None and ln.y > h.so.y - 0.5 * h.so.h:
+            continue  # beside or below the number: not the organ block
         organ.append(ln)
     h.organ = organ[-3:]
     return h
@@ -589,7 +670,7 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
     else:
         start = None
         for i, ln in enumerate(lines[:HEADER_LINES + 6]):
-            if re.match(r"^\W*v\s*v\s", ln.fold + " "):
+            if _VV_RE.match(ln.fold):
                 start, left_only = i, True
                 break
         if start is None and h.so is not None and h.title is None:
@@ -618,6 +699,8 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
             pitch = max(got[-1].h, 0.008)
             if ln.y - (got[-1].y + got[-1].h) > 1.2 * pitch or ln.y < got[-1].y:
                 break
+        elif got and ln.text[:1].isupper() and (len(ln.text) > 50 or got[-1].text.endswith((".", ";", ":"))):
+            break  # typed text, no boxes: a wrapped subject goes on in lower case (or a name)
         got.append(ln)
         if len(got) >= 5:
             break
@@ -651,6 +734,11 @@ def _signature(lines: list[_Line]) -> tuple[str | None, str | None, list[_Line],
                 name_i = i
                 break
     if name_i is None:
+        # OCR lost the title (under the seal): a name alone, right half, below "Nơi nhận"
+        below = next((ln.y for ln in lines if ln.y is not None and re.match(r"^\W*noi\s*nhan", ln.fold)), None)
+        for ln in reversed(lines):
+            if below is not None and ln.y is not None and ln.y > below and ln.cx > 0.5 and _is_name(ln.text):
+                return F.nfc(ln.text), None, [ln], []
         return None, None, [], []
     name = lines[name_i]
     titles: list[_Line] = []
@@ -689,6 +777,9 @@ def _type_from_notation(notation: str | None) -> str | None:
 
 
 def _language(text: str) -> str:
+    """ISO 639-1 code of the document's language: Vietnamese unless the text has next to
+    no Vietnamese letters and the function words of English or French (first 4000 chars)."""
+    text = text[:4000]
     letters = [c for c in text if c.isalpha()]
     if len(letters) < 40:
         return F.DEFAULT_LANGUAGE
@@ -716,7 +807,46 @@ def _enforce_lengths(d: DocumentDraft) -> None:
         d.flag(name, f"dài quá {limit} ký tự (giới hạn của trường {FIELD_LABELS_VI[name]})")
 
 
-def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list[_Line]) -> None:
+_KEEP_SLASH = dict(_KEEP_TABLE)
+_KEEP_SLASH[ord("/")] = "/"
+_KEM_THEO_RE = re.compile(r"kem\s*theo\b.*?\bso\s*(\d{1,11})\s*/\s*[a-z].*?\bngay\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+
+
+def appendix_reference(text: str) -> tuple[str, date | None] | None:
+    """ "(Kèm theo Quyết định số 155/QĐ-UBND ngày 05/6/2025 …)" → ("155", 2025-06-05)."""
+    m = _KEM_THEO_RE.search(text.translate(_KEEP_SLASH))
+    if not m:
+        return None
+    try:
+        when = date(int(m.group(4)), int(m.group(3)), int(m.group(2)))
+    except ValueError:
+        when = None
+    return str(int(m.group(1))), when
+
+
+def _cross_check_appendix(d: DocumentDraft, later_pages: list[list[_Line]]) -> None:
+    """An appendix repeats the number and date ("Kèm theo … số 155/QĐ-UBND ngày …"): a
+    second reading. When it disagrees with the header, neither is kept."""
+    for lines in later_pages:
+        text = " ".join(ln.text for ln in lines[:6])
+        ref = appendix_reference(text)
+        if ref is None:
+            continue
+        number, when = ref
+        if d.code_number is not None and number != d.code_number:
+            d.flag("code_number", f"hai cách đọc khác nhau: “{d.code_number}” ở đầu văn bản, "
+                                  f"“{number}” ở phụ lục: cần nhập")
+            d.code_number, d.confidence["code_number"] = None, 0.0
+        if d.issued_date is not None and when is not None and when != d.issued_date:
+            d.flag("issued_date", f"hai cách đọc khác nhau: {d.issued_date:%d/%m/%Y} ở đầu văn bản, "
+                                  f"{when:%d/%m/%Y} ở phụ lục: cần nhập")
+            d.issued_date, d.confidence["issued_date"] = None, 0.0
+        return
+
+
+def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list[list[_Line]]) -> None:
+    """Fill ``d`` from its first page's header ``h``; ``last`` = the document's pages'
+    lines, last page first (signature block)."""
     conf = d.confidence
     # type: the title, or the notation's abbreviation, or Công văn for "V/v" letters
     by_notation = None
@@ -732,7 +862,9 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
             conf["code_number"] = 0.0
         elif nr.number is not None:
             d.code_number = nr.number
-            conf["code_number"] = c
+            conf["code_number"] = c if not nr.problem else min(c, 0.5)
+            if nr.problem:
+                d.flag("code_number", nr.problem)
         else:
             conf["code_number"] = 0.0
             d.flag("code_number", nr.problem or "không đọc được số")
@@ -749,9 +881,12 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
             conf["type_name"] = min(conf["type_name"], 0.5)
     elif by_notation:
         d.type_name, conf["type_name"] = by_notation, _conf01(h.so)
-    else:
-        d.type_name = L.CONG_VAN
-        conf["type_name"] = _conf01(h.so) if h.so else 0.5
+    elif h.so is not None and (d.code_notation or any(_VV_RE.match(ln.fold) for ln in h.lines[:HEADER_LINES + 6])):
+        # no type title and no type in the notation ("Số: 1535/SGDĐT-CTrTT", "V/v …"): a công văn
+        d.type_name, conf["type_name"] = L.CONG_VAN, _conf01(h.so)
+    else:  # a header without number or type title (a petition, a form): a person decides
+        d.type_name, conf["type_name"] = L.OTHER_TYPE, 0.0
+        d.flag("type_name", "không nhận ra tên loại văn bản (không có tên loại, không có số ký hiệu)")
     # date
     if h.date is not None:
         dr = parse_issued(h.date.text)
@@ -768,6 +903,7 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
     else:
         conf["issued_date"] = 0.0
         d.flag("issued_date", "không tìm thấy dòng địa danh, ngày tháng năm")
+    _cross_check_appendix(d, last[:-1] if len(last) > 1 else [])
     # organ
     d.organ_name = compose_organ([ln.text for ln in h.organ])
     conf["organ_name"] = _conf01(*h.organ) if h.organ else 0.0
@@ -778,8 +914,12 @@ def _read_fields(d: DocumentDraft, h: _Header, pages: list[PageText], last: list
     conf["subject"] = _conf01(*got) if got else 0.0
     if not d.subject:
         d.flag("subject", "không tìm thấy trích yếu")
-    # signer (last page of the document)
-    signer, title, name_lines, title_lines = _signature(last)
+    # signer: the last page of the document that has a signature block (an appendix
+    # follows the signed page)
+    for lines in last:
+        signer, title, name_lines, title_lines = _signature(lines)
+        if signer:
+            break
     d.signer, d.signer_title = signer, title
     conf["signer"] = _conf01(*name_lines) if name_lines else 0.0
     conf["signer_title"] = _conf01(*title_lines) if title_lines else 0.0
@@ -821,7 +961,7 @@ def describe_pages(pages: list[PageText]) -> list[DocumentDraft]:
         d = DocumentDraft(ordinal=k + 1, page_from=pages[s].number, page_to=pages[e - 1].number)
         h = headers[s]
         if _is_first_page(h):
-            _read_fields(d, h, pages[s:e], headers[e - 1].lines)
+            _read_fields(d, h, pages[s:e], [headers[i].lines for i in range(e - 1, s - 1, -1)])
         else:
             d.type_name = L.OTHER_TYPE
             d.confidence["type_name"] = 0.0

@@ -8,7 +8,7 @@ against:
     out_dir/intake/<AGENCY>/danh_muc_<agency>.xlsx|.csv
     out_dir/deliveries/<AGENCY>/<safe_name(notation)>/0001.jpg ...
     out_dir/manifest.json       everything below
-    out_dir/ground_truth.json   pages (text, dpi, defect), bad rows, short deliveries
+    out_dir/ground_truth.json   pages (text, dpi, defect), documents, bad rows, short deliveries
 
 Manifest page records: agency, notation, page, path (relative, POSIX), dpi, mode
 ("RGB"/"L"), defect (None or one of DEFECTS), rotation_deg (counter-clockwise, 180 added
@@ -16,6 +16,13 @@ for upside_down), doc_type, seal, sha256 and text. `text` is the typed text in r
 order (left header column, right header column, then top to bottom; "Nơi nhận" before
 the signer block), NFC, lines joined with "\n"; seal and signature are graphics, not
 text; a blank page has "".
+
+Manifest document records (issue 13: what description must read), one per document in
+file order: agency, notation, ordinal, page_from, page_to, type_name, code_number,
+code_notation, issued_date (ISO or None), issued_year, issued_month, organ_name, subject,
+signer, signer_title, secrecy, urgency, handwritten (fields written by hand: their value
+is None, as a person confirming the print reads it), appendix. A file may open with a
+site map without header (type "Khác"); a blank back page belongs to the document before it.
 
 Page layout is computed once in points (1/72 in) so the ground-truth line breaks do
 not depend on the dpi a page is rendered at; rendering (Pillow text + OpenCV blur,
@@ -56,7 +63,7 @@ BAD_ROW_PROBLEMS = {
     "invalid_date": "Ngày tháng không hợp lệ",
     "duplicate_notation": "Trùng số và ký hiệu hồ sơ",
 }
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: per-document ground truth, handwriting, marks, appendices, maps
 
 # Per size: good files (with a delivery), pages per file, accepted total page range,
 # how many pages carry each labelled defect, share of 300 dpi / greyscale files.
@@ -152,6 +159,8 @@ class _Page:
         self.rules: list[tuple] = []  # (x0, x1, y, width)
         self.signature: list[tuple] | None = None
         self.seal: dict | None = None
+        self.scribbles: list[list[tuple]] = []  # handwriting (blue pen strokes), not text
+        self.meta: dict = {}  # what the page shows that ground truth needs (subject, signer)
         self.y = TOP
 
     def line(self, text, key, size, x0, x1, align, y=None):
@@ -249,7 +258,8 @@ def _body_stream(rng, doc_type, theme, ctx):
         n += 1
 
 
-def _header(page: _Page, ag, doc_type, number, issued, subject, place):
+def _header(page: _Page, ag, doc_type, number, issued, subject, place, extras=None):
+    extras = extras or {}
     lx0, lx1, rx0, rx1 = LM - 25, LM + 185, LM + 165, RM + 10
     y0 = page.y
     line1, line2 = ag["hdr1"], ag["hdr2"]
@@ -264,8 +274,15 @@ def _header(page: _Page, ag, doc_type, number, issued, subject, place):
     code = f"{number}/{abbr}-{unit}" if abbr else f"{number}/{unit}"
     if ag["level"] == "district" and not abbr and unit == "UBND":
         code += "-VP"
-    page.line(f"Số: {code}", "R", 13, lx0, lx1, "c")
+    if extras.get("hand_number"):
+        _handwritten_gap(page, "Số: ", " " * 10, "/" + code.split("/", 1)[1], str(number),
+                         "R", 13, lx0, lx1, extras["seed"])
+    else:
+        page.line(f"Số: {code}", "R", 13, lx0, lx1, "c")
     page.y += 18
+    if extras.get("mark"):
+        page.line(extras["mark"], "B", 13, lx0, lx1, "c")
+        page.y += 18
     if doc_type == "CV":
         page.centered(subject, "R", 12, lx0 + 10, lx1 - 10, lead=1.25)
     left_end = page.y
@@ -279,7 +296,11 @@ def _header(page: _Page, ag, doc_type, number, issued, subject, place):
     rmid = (rx0 + rx1) / 2
     page.rules.append((rmid - half, rmid + half, page.y + 1, 0.8))
     page.y += 12
-    page.line(_vn_date(issued, place), "I", 13.5, rx0, rx1, "c")
+    if extras.get("hand_day"):
+        _handwritten_gap(page, f"{place}, ngày ", " " * 6, f" tháng {issued.month} năm {issued.year}",
+                         str(issued.day), "I", 13.5, rx0, rx1, extras["seed"] + 1)
+    else:
+        page.line(_vn_date(issued, place), "I", 13.5, rx0, rx1, "c")
     page.y = max(left_end, page.y + 18) + 16
 
 
@@ -322,12 +343,148 @@ def _signature_block(page: _Page, rng, ag, doc_type, seal: bool, article: int):
                      "ring": f"{ag['hdr1']} {ag['hdr2']} * {ring_place} * ",
                      "angle": round(rng.uniform(0, 360), 1)}
     page.y += 78
-    page.line(_person(rng), "B", 14, x0, x1, "c")
+    name = _person(rng)
+    page.line(name, "B", 14, x0, x1, "c")
     page.y += 20
+    page.meta.update(signer=name, signer_title=T.SIGNER_ROLES[tuple(roles)])
 
 
-def _layout_document(rng, ag, theme, doc_type, n_pages, issued, number, page_offset=0):
-    """Lay out one document over exactly n_pages pages; returns the pages."""
+# --------------------------------------------------------------------------- documents
+# Issue 13: what makes a file's documents worth describing — numbers and days written by
+# hand, confidentiality/urgency marks, appendices, header-less pages (maps) — and the
+# per-document ground truth (``_document_truth``).
+
+def _hand_strokes(text: str, x: float, y_top: float, size: float, seed: int) -> list[list[tuple]]:
+    """Pen strokes (pt) writing ``text``'s digits by hand from (x, y_top), ``size`` tall."""
+    r = random.Random(seed)
+    out, cx = [], x
+    slant = r.uniform(0.12, 0.25)
+    for ch in text:
+        glyph = T.HAND_DIGITS.get(ch)
+        if glyph is None:
+            cx += size * 0.5
+            continue
+        w = size * r.uniform(0.5, 0.62)
+        y0 = y_top + r.uniform(-1.5, 1.5)
+        pts = [(round(cx + gx * w + (1 - gy) * size * slant + r.uniform(-0.6, 0.6), 2),
+                round(y0 + gy * size + r.uniform(-0.6, 0.6), 2)) for gx, gy in glyph]
+        out.append(pts)
+        cx += w + size * r.uniform(0.1, 0.2)
+    return out
+
+
+def _handwritten_gap(page: _Page, before: str, gap: str, after: str, value: str,
+                     key: str, size: float, x0: float, x1: float, seed: int) -> None:
+    """A printed line with a blank left for a handwritten value (number, day): the print
+    goes in the text (ground truth), the value only as pen strokes over the gap."""
+    text = before + gap + after
+    page.line(text, key, size, x0, x1, "c")
+    start = (x0 + x1) / 2 - _width(text, key, size) / 2
+    gx = start + _width(before, key, size) + 2
+    page.scribbles.extend(_hand_strokes(value, gx, page.y + size * 0.05, size * 0.95, seed))
+
+
+def _document_extras(drng: random.Random, doc_type: str, n_pages: int, seed: int) -> dict:
+    """What one document carries beyond its print, drawn from its own random stream (so
+    the file-level sample stays as it was): handwriting, marks, an appendix page."""
+    x = {"seed": seed, "hand_number": drng.random() < 0.15, "hand_day": drng.random() < 0.2,
+         "mark": None, "appendix": False}
+    u = drng.random()
+    if u < 0.06:
+        x["mark"] = drng.choice(T.SECRECY_MARKS)
+    elif u < 0.14:
+        x["mark"] = drng.choice(T.URGENCY_MARKS)
+    if doc_type in T.APPENDIX_TITLES and n_pages >= 2 and drng.random() < 0.45:
+        x["appendix"] = True
+    return x
+
+
+def _appendix_page(rng, ag, doc_type, number, issued, extras, page_no) -> _Page:
+    """An appendix (phụ lục): belongs to the document it is attached to; no header."""
+    page = _Page()
+    title = T.DOC_TYPES[doc_type][0]
+    abbr = T.DOC_TYPES[doc_type][1]
+    unit = "UBND" if not ag["code"].endswith("P01") else "TNMT"
+    shown = "     " if extras.get("hand_number") else str(number)
+    page.centered("Phụ lục", "B", BODY)
+    page.centered(T.APPENDIX_TITLES[doc_type], "B", BODY)
+    issuer = ("Ủy ban nhân dân " + ag["unit"]) if not ag["code"].endswith("P01") else ag["unit"]
+    day = "   " if extras.get("hand_day") else f"{issued.day:02d}"
+    page.centered(f"(Kèm theo {title.capitalize()} số {shown}/{abbr}-{unit} ngày {day}/"
+                  f"{issued.month:02d}/{issued.year} của {issuer})", "I", 13, LM + 20, RM - 20)
+    page.y += 10
+    rows = list(T.APPENDIX_ROWS)
+    rng.shuffle(rows)
+    page.line("STT   Đơn vị                                        Nội dung, số lượng", "B", 13, LM, RM, "l")
+    page.y += 20
+    for i, row in enumerate(rows[: rng.randint(6, 10)], 1):
+        page.line(f"{i}.   {row}", "R", 13, LM, LM + 260, "l")
+        page.line(f"{rng.randint(2, 60)} hồ sơ", "R", 13, LM + 300, RM, "l")
+        page.y += 20
+    page.meta["appendix"] = True
+    return page
+
+
+def _map_page(drng: random.Random) -> _Page:
+    """A site map (sơ đồ) with no document header: a file part of type "Khác"."""
+    page = _Page()
+    page.centered(drng.choice(T.MAP_TITLES), "B", 15)
+    page.centered("Tỷ lệ 1:500", "I", 12)
+    x0, x1, y0, y1 = LM + 10, RM - 10, page.y + 20, BOTTOM - 80
+    for a, b, y in ((x0, x1, y0), (x0, x1, y1)):
+        page.rules.append((a, b, y, 1.2))
+    for _ in range(drng.randint(8, 14)):
+        y = drng.uniform(y0 + 10, y1 - 10)
+        a = drng.uniform(x0, x1 - 120)
+        page.rules.append((a, a + drng.uniform(60, 200), y, 0.8))
+    page.y = y1 + 12
+    page.line(f"Thửa đất số {drng.randint(10, 400)}, tờ bản đồ số {drng.randint(1, 40)}",
+              "R", 12, LM, RM, "l")
+    page.meta["map"] = True
+    return page
+
+
+def _document_truth(ag: dict, doc_type: str, number: int, issued: date, extras: dict,
+                    first: _Page) -> dict:
+    """Ground truth of one document as a person reads it: a handwritten number or day is
+    not read (null), the issuing organ is the full name, the subject as printed."""
+    abbr = T.DOC_TYPES[doc_type][1]
+    unit = "UBND" if not ag["code"].endswith("P01") else "TNMT"
+    notation = f"{abbr}-{unit}" if abbr else unit
+    if ag["level"] == "district" and not abbr and unit == "UBND":
+        notation += "-VP"
+    organ = (("Ủy ban nhân dân " + ag["unit"]) if not ag["code"].endswith("P01")
+             else ag["unit"] + " huyện Đông Anh")
+    mark = extras.get("mark")
+    return {
+        "type_name": T.DOC_TYPE_NAMES[doc_type],
+        "code_number": None if extras.get("hand_number") else str(number),
+        "code_notation": notation,
+        "issued_date": None if extras.get("hand_day") else issued.isoformat(),
+        "issued_year": issued.year, "issued_month": issued.month,
+        "organ_name": organ, "subject": first.meta.get("subject"),
+        "signer": first.meta.get("signer"), "signer_title": first.meta.get("signer_title"),
+        "secrecy": mark if mark in T.SECRECY_MARKS else None,
+        "urgency": mark if mark in T.URGENCY_MARKS else None,
+        "handwritten": [k for k, f in (("code_number", "hand_number"), ("issued_date", "hand_day"))
+                        if extras.get(f)],
+        "appendix": bool(extras.get("appendix")),
+    }
+
+
+OTHER_TRUTH = {"type_name": "Khác", "code_number": None, "code_notation": None,
+               "issued_date": None, "issued_year": None, "issued_month": None,
+               "organ_name": None, "subject": None, "signer": None, "signer_title": None,
+               "secrecy": None, "urgency": None, "handwritten": [], "appendix": False}
+
+
+def _layout_document(rng, ag, theme, doc_type, n_pages, issued, number, page_offset=0, extras=None):
+    """Lay out one document over exactly n_pages pages; returns the pages. ``extras``
+    (see ``_document_extras``): handwritten number/day, a mark, an appendix page."""
+    extras = extras or {}
+    appendix = bool(extras.get("appendix")) and n_pages >= 2
+    if appendix:
+        n_pages -= 1
     ctx = {"unit": ag["unit"], "unit_full": "Ủy ban nhân dân " + ag["unit"]
            if not ag["code"].endswith("P01") else ag["unit"] + " huyện Đông Anh",
            "place": ag["place"], "year": issued.year, "person": _person(rng),
@@ -339,7 +496,8 @@ def _layout_document(rng, ag, theme, doc_type, n_pages, issued, number, page_off
         subject = "Về việc " + subject[4:]
     pages = []
     page = _Page()
-    _header(page, ag, doc_type, number, issued, subject, ag["place"])
+    _header(page, ag, doc_type, number, issued, subject, ag["place"], extras)
+    page.meta["subject"] = subject
     title = T.DOC_TYPES[doc_type][0]
     if title:
         page.centered(title, "B", 14)
@@ -405,6 +563,11 @@ def _layout_document(rng, ag, theme, doc_type, n_pages, issued, number, page_off
             _place(page, _para_lines(_nfc(closing_text.format(k=closing_no)), "R"), BOTTOM)
             _signature_block(page, rng, ag, doc_type, seal=rng.random() < 0.6, article=closing_no)
         pages.append(page)
+    if appendix:
+        pages[0].meta.update(pages[-1].meta)  # the signer is on the last page of the body
+        pages.append(_appendix_page(rng, ag, doc_type, number, issued, extras, len(pages) + 1))
+    else:
+        pages[0].meta.update(pages[-1].meta)
     return pages
 
 
@@ -538,15 +701,24 @@ def _plan(size: str, seed: int) -> dict:
 
     # page layouts, document by document
     pages = []
+    documents: list[dict] = []  # per-document ground truth (issue 13)
+    drng = random.Random(f"sohoa-sample-documents|{seed}")
     for fi, f in enumerate(files):
         ag = dict(ag_by[f["agency"]])
         theme = themes_by_key[f["theme"]]
         numbers = iter(sorted(rng.sample(range(5, 480), 12)))
         p = 1
         issued = f["start"]
+        file_docs: list[dict] = []
+        if f["delivered"] >= 3 and drng.random() < 0.12:  # a site map opens the file
+            pages.append((fi, 1, (_map_page(drng), "Khác")))
+            file_docs.append({**OTHER_TRUTH, "page_from": 1, "page_to": 1})
+            p = 2
         while p <= f["delivered"]:
             if defects.get((fi, p)) == "blank":
                 pages.append((fi, p, None))
+                if file_docs:  # a blank (back) page belongs to the document before it
+                    file_docs[-1]["page_to"] = p
                 p += 1
                 continue
             run = 0
@@ -560,10 +732,18 @@ def _plan(size: str, seed: int) -> dict:
             issued = issued + timedelta(days=rng.randint(0, min(span, 40)))
             if issued > f["end"]:
                 issued = f["end"]
-            for k, lay in enumerate(_layout_document(rng, ag, theme, doc_type, n, issued,
-                                                     next(numbers, 490))):
+            number = next(numbers, 490)
+            extras = _document_extras(drng, doc_type, n, _page_seed(seed, "hand", f["agency"], f["notation"], p))
+            lays = _layout_document(rng, ag, theme, doc_type, n, issued, number, extras=extras)
+            for k, lay in enumerate(lays):
                 pages.append((fi, p + k, (lay, doc_type)))
+            file_docs.append({**_document_truth(ag, doc_type, number, issued, extras, lays[0]),
+                              "page_from": p, "page_to": p + n - 1})
             p += n
+        for i, d in enumerate(file_docs, 1):
+            documents.append({"agency": f["agency"], "notation": f["notation"], "ordinal": i,
+                              **{k: d[k] for k in ("page_from", "page_to")},
+                              **{k: v for k, v in d.items() if k not in ("page_from", "page_to")}})
 
     jobs, page_records = [], []
     for fi, p, item in pages:
@@ -585,6 +765,7 @@ def _plan(size: str, seed: int) -> dict:
             "quality": 85,
             "lines": lay.lines if lay else [], "rules": lay.rules if lay else [],
             "signature": lay.signature if lay else None, "seal": lay.seal if lay else None,
+            "scribbles": lay.scribbles if lay else [],
         }
         jobs.append(job)
         page_records.append({
@@ -679,10 +860,11 @@ def _plan(size: str, seed: int) -> dict:
     manifest = {
         "generator": "sohoa.sample", "version": GENERATOR_VERSION, "size": size, "seed": seed,
         "agencies": agencies_out, "plans": plans, "inventory": inventory, "files": file_records,
-        "pages": page_records, "bad_rows": bad_rows, "short_deliveries": short_rec,
+        "pages": page_records, "documents": documents, "bad_rows": bad_rows,
+        "short_deliveries": short_rec,
         "counts": {"agencies": len(agencies_out), "files": len(file_records),
                    "inventory_rows": sum(len(v) for v in lists.values()),
-                   "pages": len(page_records),
+                   "pages": len(page_records), "documents": len(documents),
                    "defects": {d: sum(1 for p in page_records if p["defect"] == d) for d in DEFECTS}},
     }
     return {"manifest": manifest, "jobs": jobs, "lists": lists, "ag_by": ag_by}
@@ -830,6 +1012,8 @@ def _render_page(job: dict, out_dir: str | None = None) -> bytes:
         marks.append((*_signature_mask(job["signature"], s), _BLUE, "over"))
     if job["seal"]:
         marks.append((*_seal_mask(job["seal"], s), _RED, "multiply"))
+    for stroke in job.get("scribbles") or ():  # handwriting: blue pen
+        marks.append((*_signature_mask(stroke, s), _BLUE, "over"))
     for mask_img, cx, cy, color, how in marks:
         m = cv2.GaussianBlur(np.asarray(mask_img), (0, 0), max(0.5, sigma))
         mh, mw = m.shape
@@ -997,7 +1181,8 @@ def generate(out_dir: Path, size: str = "small", seed: int = 7, *, workers: int 
 
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                        encoding="utf-8")
-    truth = {k: manifest[k] for k in ("size", "seed", "pages", "bad_rows", "short_deliveries")}
+    truth = {k: manifest[k] for k in ("size", "seed", "pages", "documents", "bad_rows",
+                                      "short_deliveries")}
     (out / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     return manifest

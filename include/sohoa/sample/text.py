@@ -238,3 +238,50 @@ DOC_TYPES = {
 }
 
 NOTES = ["", "", "", "", "Bản chính", "Có bản sao", "Giấy giòn, mờ chữ"]
+
+# ---------------------------------------------------------------- documents (issue 13)
+# Stored type name (TypeName) of each DOC_TYPES key: the ground truth of description.
+DOC_TYPE_NAMES = {"QĐ": "Quyết định", "BC": "Báo cáo", "TTr": "Tờ trình", "TB": "Thông báo",
+                  "KH": "Kế hoạch", "CV": "Công văn"}
+
+# Signature blocks: printed lines (upper case, NĐ 30/2020) → the signer's title as stored.
+SIGNER_ROLES = {
+    ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"): "TM. Ủy ban nhân dân, Chủ tịch",
+    ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"): "KT. Chủ tịch, Phó Chủ tịch",
+    ("TRƯỞNG PHÒNG",): "Trưởng phòng",
+}
+
+# Marks stamped under the number: confidentiality (độ mật) and urgency (độ khẩn).
+SECRECY_MARKS = ["MẬT", "TỐI MẬT"]
+URGENCY_MARKS = ["KHẨN", "THƯỢNG KHẨN", "HỎA TỐC"]
+
+# Appendix titles (the appendix page of a decision, plan or report).
+APPENDIX_TITLES = {
+    "QĐ": "DANH SÁCH KÈM THEO",
+    "KH": "BẢNG PHÂN CÔNG NHIỆM VỤ",
+    "BC": "BIỂU TỔNG HỢP SỐ LIỆU",
+}
+APPENDIX_ROWS = [
+    "Bộ phận Văn phòng - Thống kê", "Bộ phận Địa chính - Xây dựng", "Bộ phận Tư pháp - Hộ tịch",
+    "Bộ phận Văn hóa - Xã hội", "Công an", "Ban Chỉ huy Quân sự", "Tổ dân phố số 1",
+    "Tổ dân phố số 2", "Tổ dân phố số 3", "Hội Liên hiệp Phụ nữ", "Đoàn Thanh niên",
+]
+
+# A page with no document header (a site map) that opens some files: type "Khác".
+MAP_TITLES = ["SƠ ĐỒ VỊ TRÍ KHU ĐẤT", "SƠ ĐỒ HIỆN TRẠNG SỬ DỤNG ĐẤT", "BẢN VẼ MẶT BẰNG"]
+
+# Handwritten digits as pen strokes on a unit box (x right, y down): a number or day left
+# blank in print and written by hand. Drawn in blue ink, never typed text.
+HAND_DIGITS = {
+    "0": [(0.5, 0.0), (0.15, 0.2), (0.1, 0.7), (0.45, 1.0), (0.85, 0.75), (0.85, 0.25), (0.5, 0.0)],
+    "1": [(0.25, 0.25), (0.55, 0.0), (0.5, 1.0)],
+    "2": [(0.1, 0.25), (0.35, 0.0), (0.75, 0.05), (0.8, 0.35), (0.1, 1.0), (0.9, 0.95)],
+    "3": [(0.1, 0.1), (0.75, 0.05), (0.4, 0.45), (0.85, 0.65), (0.6, 1.0), (0.1, 0.9)],
+    "4": [(0.7, 1.0), (0.65, 0.0), (0.05, 0.7), (0.95, 0.7)],
+    "5": [(0.85, 0.0), (0.25, 0.0), (0.15, 0.45), (0.65, 0.4), (0.85, 0.7), (0.55, 1.0), (0.1, 0.9)],
+    "6": [(0.8, 0.05), (0.3, 0.2), (0.1, 0.7), (0.4, 1.0), (0.8, 0.8), (0.6, 0.5), (0.15, 0.65)],
+    "7": [(0.05, 0.0), (0.95, 0.0), (0.35, 1.0)],
+    "8": [(0.5, 0.45), (0.15, 0.2), (0.5, 0.0), (0.85, 0.2), (0.5, 0.45), (0.1, 0.75), (0.5, 1.0),
+          (0.9, 0.75), (0.5, 0.45)],
+    "9": [(0.85, 0.35), (0.5, 0.55), (0.15, 0.3), (0.45, 0.0), (0.85, 0.2), (0.75, 1.0)],
+}
