@@ -38,7 +38,7 @@ def test_reviewer_answers_the_required_action(tmp_path):
         doc = s.scalar(select(Document))
         assert doc.code_number is None and doc.review_state == "pending"
     with airflow_server.api_server(tmp_path, db_url, {USER: PASSWORD}, role="admin",
-                                   dags_folder=ROOT / "dags") as server:
+                                   dags_folder=ROOT / "dags", startup_timeout=300) as server:
         proc = subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test",
                                  "description_review"], env=server.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

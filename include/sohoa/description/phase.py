@@ -33,6 +33,7 @@ from sohoa.description import layout
 log = logging.getLogger(__name__)
 
 DESCRIPTION_VERSION = "1"  # bump when the rules below change, so files are redone
+PDF_VERSION = "1"  # bump when the per-document PDF/A changes, so they are cut again
 PHASE = "description"
 
 #: Document fields the machine reads (DocumentDraft attributes) and people may confirm.
@@ -331,16 +332,20 @@ def store_document_pdf(session: Session, storage, f: File, agency: Agency, d: Do
                if n in position]
     if not indexes:
         return False
+    metadata = document_metadata(f, agency, d)
+    key = doc_pdf_key(agency.code, d.doc_code)
+    # the PDF/A writer embeds a freshly made ICC profile (its own date): same inputs are
+    # recognised by their hash, not by the bytes
+    in_hash = hashlib.sha256(json.dumps([PDF_VERSION, f.pdf_sha256, indexes, metadata],
+                                        sort_keys=True, default=str).encode()).hexdigest()
+    if d.pdf_key == key and d.pdf_input_hash == in_hash and storage.exists(key):
+        return False
     if file_pdf is None:
         file_pdf = storage.get_bytes(f.pdf_key)
-    data = cut_pdfa(file_pdf, indexes, document_metadata(f, agency, d))
-    key = doc_pdf_key(agency.code, d.doc_code)
-    sha = hashlib.sha256(data).hexdigest()
-    if d.pdf_key == key and d.pdf_sha256 == sha and storage.exists(key):
-        return False
+    data = cut_pdfa(file_pdf, indexes, metadata)
     sha = storage.put_bytes(key, data, content_type="application/pdf")
     before = {"pdf_key": d.pdf_key, "pdf_sha256": d.pdf_sha256}
-    d.pdf_key, d.pdf_sha256 = key, sha
+    d.pdf_key, d.pdf_sha256, d.pdf_input_hash = key, sha, in_hash
     events.record(session, entity="documents", entity_id=d.id, phase=PHASE, action="pdf_stored",
                   agency_id=f.agency_id, before=before, after={"pdf_key": key, "pdf_sha256": sha},
                   details={"pages": len(indexes), "bytes": len(data)}, actor=actor)

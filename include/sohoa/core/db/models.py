@@ -286,6 +286,7 @@ class Document(Base):
     review_state: Mapped[str] = mapped_column(String(20), default="none")  # DOC_REVIEW_STATES
     pdf_key: Mapped[str | None] = mapped_column(String(1000))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_input_hash: Mapped[str | None] = mapped_column(String(64))  # inputs of the stored PDF
     updated_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

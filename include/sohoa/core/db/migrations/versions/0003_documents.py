@@ -32,6 +32,7 @@ def upgrade() -> None:
                                       server_default='none'))
         batch_op.add_column(sa.Column('pdf_key', sa.String(length=1000), nullable=True))
         batch_op.add_column(sa.Column('pdf_sha256', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('pdf_input_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_documents_review_state', ['review_state'], unique=False)
         # the document code is a file name (file code 30 + "." + ordinal): kept whole
@@ -48,7 +49,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_documents_review_state')
         batch_op.alter_column('doc_code', existing_type=sa.String(length=35),
                               type_=sa.String(length=25), existing_nullable=True)
-        for c in ('updated_at', 'pdf_sha256', 'pdf_key', 'review_state', 'confirmed',
+        for c in ('updated_at', 'pdf_input_hash', 'pdf_sha256', 'pdf_key', 'review_state', 'confirmed',
                   'reasons', 'review', 'confidence', 'urgency', 'secrecy', 'page_to',
                   'issued_month', 'issued_year', 'signer_title', 'signer'):
             batch_op.drop_column(c)
