@@ -206,6 +206,6 @@ def review_dag(dag_id: str, *, doc_md: str, schedule, tags: list[str]):
         answers = operator.partial(task_id="review",
                                    map_index_template="{{ task.agency_code }}").expand(
             agency_code=find_batches())
-        pages_accepted(answers) >> announce(answers)
+        pages_accepted(answers.output) >> announce(answers.output)
 
     return review()
