@@ -1,13 +1,13 @@
 """
 ### Tích hợp vào cơ sở dữ liệu dùng chung (integration)
 
-Upserts every OCR'd file (metadata, page text, PDF reference and checksum) into the shared
+Upserts every described file (metadata, page text, PDF reference and checksum) into the shared
 database, keyed by file code; unchanged files are not rewritten. Writes through the
 Postgres provider's hook when the connection `SOHOA_SHARED_CONN_ID` is configured, else
 into the embedded SQLite shared database. Restricted files keep their access mode and never
 appear in public search.
 
-Runs when `sohoa_ocr_done` is announced; trigger with **agency** / **file** to rerun.
+Runs when `sohoa_described` is announced; trigger with **agency** / **file** to rerun.
 Announces `sohoa_integrated`.
 """
 
@@ -24,7 +24,7 @@ dag = phase_dag(
     doc_md=__doc__,
     lister=lambda agency: pipeline.agencies_with_work(("ocr_done",), agency),
     runner=_run,
-    schedule=[ASSETS["ocr_done"]],
+    schedule=[ASSETS["described"]],
     outlet=ASSETS["integrated"],
-    tags=["integration", "phase-5"],
+    tags=["integration", "phase-6"],
 )

@@ -10,7 +10,8 @@ interface with its SHA-256. Both cores work on the pages of consecutive files.
 A file already done with the same inputs is skipped; a failing page is marked with its
 reason and the rest of the file completes; a crash leaves no half-written PDF.
 
-Runs when `sohoa_qc_checked` is announced; trigger with **agency** / **file** to rerun.
+Runs when `sohoa_qc_checked` (or `sohoa_qc_accepted`, pages a reviewer accepted) is
+announced; trigger with **agency** / **file** to rerun.
 One agency at a time: each task already keeps both cores busy. Announces `sohoa_ocr_done`.
 """
 
@@ -22,7 +23,7 @@ dag = phase_dag(
     doc_md=__doc__,
     lister=lambda agency: pipeline.agencies_with_work(("qc_passed",), agency),
     runner=pipeline.run_ocr,
-    schedule=[ASSETS["scanned"]],
+    schedule=(ASSETS["scanned"] | ASSETS["qc_accepted"]),
     outlet=ASSETS["ocr_done"],
     tags=["ocr", "pdfa", "phase-4"],
     max_parallel=1,

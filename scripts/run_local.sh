@@ -32,7 +32,8 @@ cat <<MSG
   User:        admin
   Password:    in $PASSFILE
   Objects:     $SOHOA_HOME/objects   (reports under reports/, PDFs under pdf/)
-  The sample flows through all six DAGs on its own; stop with Ctrl-C.
+  The sample flows through all seven phase DAGs on its own; fields to confirm
+  wait under Browse → Required actions (DAG description_review). Stop with Ctrl-C.
 
 MSG
 wait $AF_PID

@@ -1,4 +1,4 @@
-"""The small sample through all six phases, then the database checked against its ground truth.
+"""The small sample through all seven phases (the human review DAG aside), then the database checked against its ground truth.
 
 On SQLite through the real DAGs (dag.test()), on PostgreSQL through the same phase
 runners without Airflow. Both then rerun every phase and check nothing changes.
@@ -13,21 +13,17 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from sohoa.core.db.models import (
-    Event,
-    File,
-    InventoryRowError,
-    InventorySubmission,
-    ReportRun,
-    RescanRequest,
-)
+from sqlalchemy import func, select
+
+from sohoa.core.db.models import (Document, Event, File, InventoryRowError, InventorySubmission, ReportRun,
+                                  RescanRequest)
 from sohoa.core.db.session import make_engine, migrate, session_scope
 from sohoa.integration.phase import shared_files
 from sohoa.ocr.pdf import pdf_text
-from sqlalchemy import func, select
 
 pytestmark = pytest.mark.slow
-ORDER = ["inventory_intake", "arrangement", "scan_qc", "ocr", "integration", "progress_report"]
+ORDER = ["inventory_intake", "arrangement", "scan_qc", "ocr", "description", "integration",
+         "progress_report"]
 MUST_REJECT = {"blank", "blurred", "low_dpi"}
 MUST_FIX = {"upside_down": "upside_down", "skewed": "skewed"}
 
@@ -137,6 +133,22 @@ def check_outcome(db_url: str, sample_dir: Path, manifest: dict, shared_url: str
                     assert found >= len(words) // 2, (f.notation, p.page_no, words)
                     assert p.ocr_text and p.ocr_confidence is not None
 
+        # Described: every page of a done file in exactly one document, each with its PDF/A
+        for f in done:
+            docs = list(s.scalars(select(Document).where(Document.file_id == f.id)
+                                  .order_by(Document.ordinal)))
+            assert docs and f.described_hash, f.notation
+            assert all(p.document_id is not None for p in f.pages if p.qc_verdict != "reject")
+            covered = [n for d in docs for n in range(d.page_from, d.page_to + 1)]
+            accepted = [p.page_no for p in f.pages if p.qc_verdict != "reject"]
+            assert covered == accepted, (f.notation, covered)
+            for d in docs:
+                assert d.doc_code == f"{f.file_code}.{d.ordinal:03d}"
+                with pikepdf.open(__import__("io").BytesIO(storage.get_bytes(d.pdf_key))) as pdf:
+                    assert len(pdf.pages) == d.page_amount
+            if any(d.secrecy for d in docs):
+                assert f.access_mode == "confidential", f.notation
+
         # The report's numbers are the database's.
         run = s.scalars(select(ReportRun).order_by(ReportRun.id.desc())).first()
         assert run is not None and storage.exists(run.xlsx_key) and storage.exists(run.html_key)
@@ -152,7 +164,7 @@ def check_outcome(db_url: str, sample_dir: Path, manifest: dict, shared_url: str
     engine.dispose()
 
 
-def test_sample_through_the_six_dags_on_sqlite(sample, airflow_db, monkeypatch, tmp_path):
+def test_sample_through_the_phase_dags_on_sqlite(sample, airflow_db, monkeypatch, tmp_path):
     from airflow.dag_processing.dagbag import DagBag
 
     sample_dir, manifest = sample

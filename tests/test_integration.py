@@ -21,7 +21,8 @@ def _programme(engine):
                                              ("restricted", "hồ sơ kỷ luật cán bộ")], 1):
             f = File(agency_id=old.id, notation=f"0{i}", file_code=f"TTLTHN.G01X01.2021.01.00{i}",
                      title=f"Hồ sơ {words}", start_date=date(2021, 1, 1), access_mode=access,
-                     status="ocr_done", pdf_key=f"pdf/G01X01/{i}.pdf", pdf_sha256="ab" * 32)
+                     status="ocr_done", pdf_key=f"pdf/G01X01/{i}.pdf", pdf_sha256="ab" * 32,
+                     described_hash="ef" * 32)
             s.add(f)
             s.flush()
             for n in (1, 2):

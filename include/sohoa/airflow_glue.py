@@ -20,6 +20,9 @@ ASSETS = {
     "arranged": Asset(name="sohoa_arranged", uri="sohoa://phase/arranged"),
     "scanned": Asset(name="sohoa_qc_checked", uri="sohoa://phase/qc_checked"),
     "ocr_done": Asset(name="sohoa_ocr_done", uri="sohoa://phase/ocr_done"),
+    "described": Asset(name="sohoa_described", uri="sohoa://phase/described"),
+    # a reviewer accepted rejected pages as they are: their files go on to OCR
+    "qc_accepted": Asset(name="sohoa_qc_accepted", uri="sohoa://review/qc_accepted"),
     "integrated": Asset(name="sohoa_integrated", uri="sohoa://phase/integrated"),
     "report": Asset(name="sohoa_weekly_report", uri="sohoa://report/weekly"),
     "aip": Asset(name="sohoa_aip_built", uri="sohoa://preservation/aip"),
@@ -149,3 +152,110 @@ def email_report(report: dict, storage=None) -> dict:
             hook.send_email_smtp(to=to, subject=subject, html_content=body, files=[str(path)],
                                  from_email=os.environ.get("SOHOA_REPORT_EMAIL_FROM") or None)
     return {"sent": True, "recipients": len(to), "attachment": path.name}
+
+
+# --------------------------------------------------------------------------- human review
+
+REVIEW_CONFIRM = "Xác nhận"
+REVIEW_LATER = "Để sau"
+REVIEW_TIMEOUT = timedelta(hours=24)  # an unanswered form is withdrawn, the next run asks again
+
+
+def _review_operator():
+    """The Required-actions task of one agency's review (Airflow 3 human-in-the-loop).
+
+    The form is built when the task runs (the machine's current reading, pre-filled), so
+    its Params come from sohoa.description.review, not from the DAG file. Answers are
+    validated and applied there, with the responding user's name on every event."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+    from airflow.sdk.definitions.param import ParamsDict
+
+    try:
+        from airflow.sdk.exceptions import AirflowSkipException
+    except ImportError:  # pragma: no cover - older SDK
+        from airflow.exceptions import AirflowSkipException
+
+    class DocumentReviewOperator(HITLOperator):
+        template_fields = ()  # subject and body come from the database at run time
+
+        def __init__(self, *, agency_code: str, **kwargs) -> None:
+            kwargs.setdefault("response_timeout", REVIEW_TIMEOUT)
+            super().__init__(subject="Kiểm tra mô tả văn bản",
+                             options=[REVIEW_CONFIRM, REVIEW_LATER], multiple=False, **kwargs)
+            self.agency_code = agency_code
+
+        def execute(self, context):
+            from airflow.configuration import conf
+
+            from sohoa.pipeline import review_form
+
+            form = review_form(self.agency_code, conf.get("api", "base_url", fallback="") or "")
+            if form is None:
+                raise AirflowSkipException("Không còn gì chờ kiểm tra")
+            self.subject, self.body = form["subject"], form["body"]
+            specs = {k: dict(v) for k, v in form["params"].items()}
+            self.params = ParamsDict({
+                k: Param(spec.pop("value"), description=spec.pop("description", None), **spec)
+                for k, spec in specs.items()})
+            return super().execute(context)
+
+        def validate_params_input(self, params_input) -> None:
+            # the form was built at run time: sohoa.description.review validates the answer
+            return None
+
+        def execute_complete(self, context, event):
+            from sohoa.pipeline import apply_review
+
+            if event.get("error_type") == "timeout":
+                raise AirflowSkipException("Hết hạn trả lời; lượt kiểm tra sau sẽ hỏi lại")
+            ret = super().execute_complete(context, event)
+            user = (ret.get("responded_by_user") or {}).get("name") or "unknown"
+            if REVIEW_CONFIRM not in ret["chosen_options"]:
+                return {"agency": self.agency_code, "confirmed": 0, "accepted_pages": 0,
+                        "rejected": [], "by": user, "changed": False}
+            out = apply_review(self.agency_code, ret.get("params_input") or {}, user)
+            out["by"] = user
+            if out["rejected"]:
+                self.log.warning("Giá trị không hợp lệ (vẫn chờ kiểm tra): %s", out["rejected"])
+            return out
+
+    return DocumentReviewOperator
+
+
+def review_dag(dag_id: str, *, doc_md: str, schedule, tags: list[str]):
+    """One Required-actions form per agency with something to confirm."""
+    operator = _review_operator()
+
+    @dag(
+        dag_id=dag_id,
+        schedule=schedule,
+        start_date=datetime(2025, 8, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        params={"agency": RERUN_PARAMS["agency"]},
+        tags=["sohoa", *tags],
+        doc_md=doc_md,
+    )
+    def review():
+        @task
+        def find_batches() -> list[str]:
+            from sohoa.pipeline import prepare_database, review_batches
+
+            prepare_database()
+            return review_batches(get_current_context()["params"].get("agency"))
+
+        @task.short_circuit(ignore_downstream_trigger_rules=False, trigger_rule="all_done")
+        def pages_accepted(results: list) -> bool:
+            return any((r or {}).get("accepted_pages") for r in results)
+
+        @task(outlets=[ASSETS["qc_accepted"]])
+        def announce(results: list) -> dict:
+            return {"accepted_pages": sum((r or {}).get("accepted_pages", 0) for r in results)}
+
+        answers = operator.partial(task_id="review",
+                                   map_index_template="{{ task.agency_code }}").expand(
+            agency_code=find_batches())
+        pages_accepted(answers.output) >> announce(answers.output)
+
+    return review()

@@ -195,6 +195,42 @@ def cmd_restore(args) -> int:
     return 0 if out["ok"] else 1
 
 
+def cmd_review_export(args) -> int:
+    from sohoa.core.db.session import migrate, session_scope
+    from sohoa.core.naming import safe_name
+    from sohoa.description.review import export_xlsx
+
+    migrate()
+    base = (args.base_url or "").rstrip("/")
+    with session_scope() as s:
+        data, n = export_xlsx(s, args.agency,
+                              page_url=lambda pid: f"{base}/sohoa/pages/{pid}/image")
+    out = Path(args.out or f"kiem_tra_van_ban_{safe_name(args.agency.upper())}.xlsx")
+    out.write_bytes(data)
+    print(f"Đã ghi {n} mục chờ kiểm tra của {args.agency.upper()} vào {out}")
+    return 0
+
+
+def cmd_review_import(args) -> int:
+    from sohoa.core.db.session import migrate, session_scope
+    from sohoa.core.events import current_actor
+    from sohoa.core.storage import get_storage
+    from sohoa.description.review import import_xlsx
+
+    migrate()
+    user = args.user or current_actor().split(":", 1)[-1]
+    try:
+        with session_scope() as s:
+            out = import_xlsx(s, get_storage(), Path(args.file).read_bytes(), user=user)
+    except ValueError as exc:
+        print(f"Không nhập được: {exc}", file=sys.stderr)
+        return 2
+    _print(out)
+    print(f"Đã xác nhận {out['confirmed']} trường, chấp nhận {out['accepted_pages']} trang; "
+          f"{len(out['rejected'])} giá trị bị từ chối (xem lý do ở trên).", file=sys.stderr)
+    return 1 if out["rejected"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sohoa", description="Số hóa hồ sơ lưu trữ",
@@ -279,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--to", required=True)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_restore)
+
+    s = sub.add_parser("review", help="documents' fields waiting for a person (Excel, bulk)")
+    rsub = s.add_subparsers(dest="action", required=True)
+    r = rsub.add_parser("export", help="write an agency's pending fields to an Excel sheet")
+    r.add_argument("--agency", required=True)
+    r.add_argument("--out", help="file to write (default kiem_tra_van_ban_<AGENCY>.xlsx)")
+    r.add_argument("--base-url", default="", help="Airflow address for the page-image links, "
+                   "e.g. http://127.0.0.1:8080")
+    r.set_defaults(func=cmd_review_export)
+    r = rsub.add_parser("import", help="apply a filled review sheet (validated, with events)")
+    r.add_argument("file")
+    r.add_argument("--user", help="reviewer's name when the sheet's column is empty")
+    r.set_defaults(func=cmd_review_import)
 
     s = sub.add_parser("report", help="build the weekly progress report")
     s.add_argument("--as-of")

@@ -20,6 +20,9 @@ from sohoa.arrangement import phase as arrangement
 
 from sohoa.core import events
 
+from sohoa.description import phase as description
+from sohoa.description import review
+
 from sohoa.integration import phase as integration
 
 from sohoa.intake import phase as intake
@@ -157,6 +160,39 @@ def run_ocr(agency: str | None = None, file_ref: str | None = None) -> dict:
     return out
 
 
+def run_description(agency: str | None = None, file_ref: str | None = None) -> dict:
+    settings = get_settings()
+    with session_scope() as s:
+        out = description.describe(s, get_storage(settings), agency=agency, file_ref=file_ref)
+    out["changed"] = bool(out["files"])
+    return out
+
+
+def review_batches(agency: str | None = None) -> list[str]:
+    """Agencies with fields or rejected pages waiting for a person."""
+    with session_scope() as s:
+        return review.agencies_with_review(s, agency)
+
+
+def review_form(agency: str, base_url: str = "") -> dict | None:
+    """The agency's review form (subject, Markdown body, Params specs), page images linked
+    through the dashboard plugin."""
+    base = base_url.rstrip("/")
+    with session_scope() as s:
+        return review.build_form(s, agency,
+                                 page_url=lambda pid: base + review.default_page_url(pid))
+
+
+def apply_review(agency: str, params_input: dict, user: str) -> dict:
+    """Apply a reviewer's answer to the agency's form; bad values come back with reasons."""
+    with session_scope() as s:
+        out = review.apply_answers(s, get_storage(), review.answers_from_form(params_input, user),
+                                   source="airflow")
+    out["agency"] = agency
+    out["changed"] = bool(out["confirmed"] or out["accepted_pages"])
+    return out
+
+
 def shared_engine_from_settings() -> Engine:
     return make_engine(get_settings().shared_db_url)
 
@@ -214,6 +250,7 @@ def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
              ("arrangement", lambda: run_arrangement(agency, file_ref)),
              ("scan_qc", lambda: run_scan_qc(agency, file_ref)),
              ("ocr", lambda: run_ocr(agency, file_ref)),
+             ("description", lambda: run_description(agency, file_ref)),
              ("integration", lambda: run_integration(agency, file_ref)),
              ("progress_report", run_report))
     out = {}

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-DAG_IDS = {"inventory_intake", "arrangement", "scan_qc", "ocr", "integration", "progress_report",
-           "aip_build", "fixity_audit"}
+DAG_IDS = {"inventory_intake", "arrangement", "scan_qc", "ocr", "description", "integration",
+           "progress_report", "description_review", "aip_build", "fixity_audit"}
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 
 
@@ -21,7 +21,7 @@ def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_the_six_phase_dags(dagbag):
+def test_the_phase_dags(dagbag):
     assert set(dagbag.dag_ids) == DAG_IDS
 
 
@@ -37,7 +37,8 @@ def test_dag_metadata(dagbag, dag_id):
     assert dag.catchup is False
 
 
-@pytest.mark.parametrize("dag_id", sorted(DAG_IDS - {"progress_report", "inventory_intake"}))
+@pytest.mark.parametrize("dag_id", sorted(DAG_IDS - {"progress_report", "inventory_intake",
+                                                      "description_review"}))
 def test_rerun_params(dagbag, dag_id):
     params = dagbag.dags[dag_id].params
     assert {"agency", "file"} <= set(params.keys())
@@ -51,11 +52,29 @@ def test_phases_chain_through_assets(dagbag):
             for o in getattr(t, "outlets", []) or []:
                 produced[o.name] = dag.dag_id
     chain = {"arrangement": "inventory_intake", "scan_qc": "arrangement", "ocr": "scan_qc",
-             "integration": "ocr", "progress_report": "integration", "aip_build": "integration"}
+             "description": "ocr", "integration": "description",
+             "progress_report": "integration", "description_review": "description",
+             "aip_build": "integration"}
     for consumer, producer in chain.items():
         cond = dagbag.dags[consumer].timetable.asset_condition
         names = _asset_names(cond)
         assert any(produced.get(n) == producer for n in names), (consumer, names)
+
+
+def test_review_is_a_human_in_the_loop_task(dagbag):
+    """People confirm in Airflow's Required actions: one HITL task per agency batch."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    dag = dagbag.dags["description_review"]
+    review = dag.get_task("review")
+    assert isinstance(review, HITLOperator) or issubclass(review.operator_class, HITLOperator)
+    assert set(review.partial_kwargs.get("options") or review.operator_class(
+        task_id="x", agency_code="G01").options) == {"Xác nhận", "Để sau"}
+    assert "agency" in dag.params
+    # integration no longer runs straight after OCR: only described files go on
+    assert _asset_names(dagbag.dags["integration"].timetable.asset_condition) == {"sohoa_described"}
+    # pages a reviewer accepted go on to OCR
+    assert "sohoa_qc_accepted" in _asset_names(dagbag.dags["ocr"].timetable.asset_condition)
 
 
 def test_dag_files_are_wiring_only():

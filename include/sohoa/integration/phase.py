@@ -84,6 +84,8 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
     ensure_schema(shared_engine)
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("ocr_done", "integrated"))
+    # only files the description phase has read: a secret document raises access first
+    files = [f for f in files if f.described_hash is not None]
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     holder = current_successors(session)
     done = unchanged = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, Callable
+import mimetypes
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Request
@@ -27,6 +28,8 @@ from sqlalchemy import select
 
 from sohoa.core import calendar
 from sohoa.core.db import counters
+
+from sohoa.reporting import documents
 from sohoa.core.db.models import Agency, Event, InventoryRowError, InventorySubmission, ReportRun
 from sohoa.core.db.session import get_engine, session_scope
 from sohoa.core.storage import XLSX_CONTENT_TYPE
@@ -95,7 +98,7 @@ def _refresh_counters(engine) -> None:
 
 
 def list_numbers(session, as_of: date) -> dict[str, Any]:
-    return report_numbers.progress_numbers(session, as_of, weekly=False)
+    return documents.attach(session, report_numbers.progress_numbers(session, as_of, weekly=False))
 
 
 def shown_by_default(r: dict) -> bool:
@@ -146,6 +149,9 @@ def agency_detail(session, agency: Agency, as_of: date) -> dict[str, Any]:
         "agency": entry,
         "rollup": rollup,
         "rescans": report_numbers.open_rescan_items(session, agency_ids=[agency.id], as_of=as_of),
+        "documents": documents.document_counts(session, [agency.id]).get(
+            agency.id, dict.fromkeys(documents.DOC_LABELS, 0)),
+        "waiting_documents": documents.waiting_documents(session, agency.id),
         "submissions": [dict(r._mapping) for r in subs],
         "error_rows": [
             {**dict(r._mapping),
@@ -274,6 +280,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
             "rollup": _public(d["rollup"]) if d["rollup"] else None,
             "open_rescans": d["rescans"], "inventory_submissions_with_errors": d["submissions"],
             "rejected_inventory_rows": d["error_rows"],
+            "documents": d["documents"], "documents_waiting_review": d["waiting_documents"],
         }))
 
     @app.get("/agency/{code}/errors/{submission_id}")
@@ -294,6 +301,24 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
         name = sub.error_report_key.rsplit("/", 1)[-1]
         return Response(data, media_type=XLSX_CONTENT_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.get("/pages/{page_id}/image")
+    def page_image(page_id: int):
+        """A page image for the reviewer (the link in the Required-actions form): the
+        upright copy QC made when there is one, else the original."""
+        from sohoa.core.db.models import Page
+
+        with session_scope(engine_factory()) as s:
+            page = s.get(Page, page_id)
+            key = None if page is None else (page.derivative_key or page.image_key)
+        if key is None:
+            raise HTTPException(404, "Không có trang này")
+        try:
+            data = storage().get_bytes(key)
+        except Exception:  # noqa: BLE001 - a missing object is a 404
+            raise HTTPException(404, "Ảnh trang không còn trong kho lưu trữ") from None
+        media = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return Response(data, media_type=media, headers={"Cache-Control": "private, max-age=3600"})
 
     # ---------------------------------------------------------------- weekly reports
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sohoa.core import calendar, events
 from sohoa.core.storage import XLSX_CONTENT_TYPE
+from sohoa.reporting import documents
 from sohoa.core.db.models import (
     ReportRun,
 )
@@ -51,6 +52,7 @@ def build_weekly_report(session: Session, storage, as_of: date) -> dict[str, Any
     ReportRun (one per as_of: a rerun updates it and overwrites the same keys)."""
     numbers = progress_numbers(session, as_of)
     numbers["fixity"] = fixity_section(session, numbers["week_start"])  # issue 17
+    documents.attach(session, numbers)  # documents described / waiting / confirmed
     rescans = open_rescan_items(session, as_of=as_of)
     xlsx_key, html_key = report_keys(as_of)
     xlsx_sha = storage.put_bytes(

@@ -50,6 +50,9 @@ FILE_STATUSES = (
 # Arrangement steps the system sees (TT 16/2023 subset, DOMAIN.md).
 ARRANGEMENT_STEPS = ("received", "classified", "formed", "slip_entered", "checked", "boxed")
 PAGE_VERDICTS = ("pass", "fixable", "reject")
+# A document's review: nothing to check, fields waiting for a person, all flagged fields
+# confirmed by a person (description phase).
+DOC_REVIEW_STATES = ("none", "pending", "confirmed")
 
 
 class Agency(Base):
@@ -231,6 +234,8 @@ class File(Base):
     pdf_key: Mapped[str | None] = mapped_column(String(1000))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     ocr_input_hash: Mapped[str | None] = mapped_column(String(64))  # inputs of the stored PDF
+    # inputs its documents were derived from (description phase); None: not described yet
+    described_hash: Mapped[str | None] = mapped_column(String(64))
     integrated_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -250,7 +255,9 @@ class Document(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
     ordinal: Mapped[int] = mapped_column(Integer)  # DocOrdinal
-    doc_code: Mapped[str | None] = mapped_column(String(25), unique=True)  # DocCode
+    # DocCode: file code + "." + ordinal; up to 35 (migration 0003_documents), see
+    # sohoa.description.phase.document_code
+    doc_code: Mapped[str | None] = mapped_column(String(35), unique=True)
     type_name: Mapped[str | None] = mapped_column(String(100))
     code_number: Mapped[str | None] = mapped_column(String(11))
     code_notation: Mapped[str | None] = mapped_column(String(30))
@@ -263,6 +270,28 @@ class Document(Base):
     mode: Mapped[str | None] = mapped_column(String(20))
     confidence_level: Mapped[str | None] = mapped_column(String(30))
     description: Mapped[str | None] = mapped_column(String(500))
+    # --- description phase (issue 13, migration 0003_documents) ---
+    signer: Mapped[str | None] = mapped_column(String(100))
+    signer_title: Mapped[str | None] = mapped_column(String(100))
+    issued_year: Mapped[int | None] = mapped_column(Integer)  # kept when the day is missing
+    issued_month: Mapped[int | None] = mapped_column(Integer)
+    page_to: Mapped[int | None] = mapped_column(Integer)
+    secrecy: Mapped[str | None] = mapped_column(String(20))  # MẬT / TỐI MẬT / TUYỆT MẬT
+    urgency: Mapped[str | None] = mapped_column(String(20))  # KHẨN / THƯỢNG KHẨN / HỎA TỐC
+    confidence: Mapped[dict | None] = mapped_column(JSON)  # field -> 0..1 (machine reading)
+    review: Mapped[list | None] = mapped_column(JSON)  # fields still waiting for a person
+    reasons: Mapped[dict | None] = mapped_column(JSON)  # field -> why it is flagged (vi)
+    # fields a person confirmed: field -> {"value", "by", "at", "source"}; never overwritten
+    confirmed: Mapped[dict | None] = mapped_column(JSON)
+    review_state: Mapped[str] = mapped_column(String(20), default="none")  # DOC_REVIEW_STATES
+    pdf_key: Mapped[str | None] = mapped_column(String(1000))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_input_hash: Mapped[str | None] = mapped_column(String(64))  # inputs of the stored PDF
+    updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    file: Mapped[File] = relationship()
 
 
 class ScanDelivery(Base):
