@@ -37,6 +37,7 @@ class Settings:
     # in addition to intake_dir when set (e.g. an S3 bucket shared with the agencies)
     intake_prefix: str | None = None
     slips_dir: Path | None = None  # archivists' record-slip sheets (phiếu tin), any name
+    shared_schema: str = "csdl"  # PostgreSQL schema of the shared database's contract
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,4 +65,5 @@ def get_settings() -> Settings:
         workers=int(_env("SOHOA_WORKERS", str(os.cpu_count() or 2))),
         intake_prefix=_env("SOHOA_INTAKE_PREFIX"),
         slips_dir=Path(_env("SOHOA_SLIPS_DIR", str(home / "phieu_tin"))),
+        shared_schema=_env("SOHOA_SHARED_SCHEMA", "csdl"),
     )
