@@ -460,3 +460,35 @@ def test_cli_search_and_migrate(world, monkeypatch, capsys):
                      "--from", "2016-01-01", "--to", "2016-12-31"]) == 0
     out = capsys.readouterr().out
     assert "155/QĐ-UBND" in out and "1 kết quả" in out
+
+
+# ----------------------------------------------------------------------- dashboard
+
+
+def test_dashboard_search_page_is_public_only_and_behind_the_auth(world):
+    from fastapi import Depends, Header, HTTPException
+    from fastapi.testclient import TestClient
+
+    from sohoa.reporting.dashboard import create_app
+
+    _, shared, _ = world
+
+    def auth(x_user: str | None = Header(None)):
+        if x_user != "quanly":
+            raise HTTPException(401, "Chưa đăng nhập")
+
+    app = create_app(Depends(auth), shared_engine_factory=lambda: shared)
+    client = TestClient(app)
+    assert client.get("/search", params={"q": "nghi dinh 155"}).status_code == 401
+    ok = {"x-user": "quanly"}
+    page = client.get("/search", params={"q": "nghi dinh 155"}, headers=ok).text
+    assert "Nghị định 155/2016/NĐ-CP" in page and "TTLTHN.G01X01.2021.01.001" in page
+    for q in ("ky luat", "quoc phong", "ho so", "156/QĐ-UBND"):
+        page = client.get("/search", params={"q": q}, headers=ok).text
+        assert "kỷ luật" not in page and "quốc phòng" not in page, q
+        assert "G01X03.2021.01.002" not in page and "G01X02.2021.01.003" not in page, q
+    page = client.get("/search", params={"q": "", "agency": "G01X02", "type": "Quyết định"},
+                      headers=ok).text
+    assert "155/QĐ-UBND" in page and "1 kết quả" in page
+    assert "YYYY-MM-DD" in client.get("/search", params={"q": "x", "from": "hôm qua"},
+                                      headers=ok).text
