@@ -492,3 +492,28 @@ def test_dashboard_search_page_is_public_only_and_behind_the_auth(world):
     assert "155/QĐ-UBND" in page and "1 kết quả" in page
     assert "YYYY-MM-DD" in client.get("/search", params={"q": "x", "from": "hôm qua"},
                                       headers=ok).text
+
+
+def test_a_stricter_document_keeps_its_pages_out_of_public_text(world):
+    engine, shared, storage = world
+    code = "TTLTHN.G02.2021.01.004"
+    with session_scope(engine) as s:
+        f = s.scalars(select(File).where(File.file_code == code)).one()
+        d = Document(file_id=f.id, ordinal=2, type_name="Báo cáo", code_number="9",
+                     code_notation="BC-SXD", subject="Về việc thanh tra nội bộ", mode="restricted")
+        s.add(d)
+        s.flush()
+        s.add(Page(file_id=f.id, page_no=3, document_id=d.id, image_key="scans/4/3.jpg",
+                   sha256="ef" * 32, qc_verdict="pass", ocr_text="Trang 3: sai phạm đấu thầu",
+                   ocr_confidence=90.0))
+    with session_scope(engine) as s:
+        assert phase.integrate(s, shared, storage)["files"] == 1
+    assert search(shared, "sai pham dau thau") == [] and search(shared, "thanh tra") == []
+    assert _keys(search(shared, "thanh tra", level="restricted")) == [
+        ("document", code + ".002")]
+    assert _keys(search(shared, "dinh muc")) == [("document", code + ".001"), ("file", code)]
+    with shared.connect() as c:
+        assert "sai phạm" not in c.execute(text("SELECT full_text FROM files WHERE file_code = :k"),
+                                           {"k": code}).scalar()
+        assert c.execute(text("SELECT access_mode FROM pages WHERE file_code = :k AND page_no = 3"),
+                         {"k": code}).scalar() == "restricted"

@@ -79,6 +79,9 @@ def build_record(f: File, pages: list[Page], docs: list[Document], agencies: dic
     mode = access.normalise(f.access_mode)
     full = access.carried(mode)
     doc_of = {d.id: _doc_code(f.file_code, d) for d in docs}
+    # a document may be stricter than its file (its own Mode), never looser
+    mode_of = {d.id: max(mode, access.normalise(d.mode), key=access.rank) if d.mode else mode
+               for d in docs}
     file_row = {
         "file_code": f.file_code, "creating_agency_code": creator.code,
         "creating_agency_name": creator.name, "holder_agency_code": holder,
@@ -87,12 +90,19 @@ def build_record(f: File, pages: list[Page], docs: list[Document], agencies: dic
         "language": f.language, "page_count": len(pages), "document_count": len(docs),
         "pdf_uri": storage.url(f.pdf_key) if (f.pdf_key and full) else None,
         "pdf_sha256": f.pdf_sha256,
-        "full_text": "\n\f".join(p.ocr_text or "" for p in pages) if full else None,
+        "full_text": None,
     }
-    page_rows = [{"file_code": f.file_code, "page_no": p.page_no,
-                  "doc_code": doc_of.get(p.document_id), "text": p.ocr_text if full else None,
-                  "confidence": p.ocr_confidence, "holder_agency_code": holder,
-                  "access_mode": mode} for p in pages]
+    page_rows = []
+    for p in pages:
+        pmode = mode_of.get(p.document_id, mode)
+        page_rows.append({"file_code": f.file_code, "page_no": p.page_no,
+                          "doc_code": doc_of.get(p.document_id),
+                          "text": p.ocr_text if access.carried(pmode) else None,
+                          "confidence": p.ocr_confidence, "holder_agency_code": holder,
+                          "access_mode": pmode})
+    if full:  # the text of a stricter document's pages stays out of the file's text
+        file_row["full_text"] = "\n\f".join(r["text"] or "" if r["access_mode"] == mode else ""
+                                             for r in page_rows)
     doc_rows, object_rows = [], []
     if f.pdf_key and f.pdf_sha256:
         object_rows.append({"object_key": f.pdf_key, "file_code": f.file_code, "doc_code": None,
@@ -103,18 +113,19 @@ def build_record(f: File, pages: list[Page], docs: list[Document], agencies: dic
     for d in docs:
         code = doc_of[d.id]
         pdf_key, pdf_sha = getattr(d, "pdf_key", None), getattr(d, "pdf_sha256", None)
+        dmode = mode_of[d.id]
         row = {"doc_code": code, "file_code": f.file_code,
                **{k: getattr(d, k, None) for k in DOCUMENT_FIELDS},
                "creating_agency_code": creator.code, "holder_agency_code": holder,
-               "access_mode": mode,
-               "pdf_uri": storage.url(pdf_key) if (pdf_key and full) else None}
+               "access_mode": dmode,
+               "pdf_uri": storage.url(pdf_key) if (pdf_key and access.carried(dmode)) else None}
         row["content_hash"] = _hash(row)
         doc_rows.append(row)
         if pdf_key and pdf_sha:
             object_rows.append({"object_key": pdf_key, "file_code": f.file_code,
                                 "doc_code": code, "kind": "document_pdf", "media_type": PDF,
                                 "uri": row["pdf_uri"], "sha256": pdf_sha,
-                                "holder_agency_code": holder, "access_mode": mode})
+                                "holder_agency_code": holder, "access_mode": dmode})
     content_hash = _hash([file_row, page_rows, doc_rows, object_rows])
     file_row["content_hash"] = content_hash
     return {"file": f, "row": file_row, "pages": page_rows, "docs": doc_rows,
