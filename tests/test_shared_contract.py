@@ -517,3 +517,39 @@ def test_a_stricter_document_keeps_its_pages_out_of_public_text(world):
                                            {"k": code}).scalar()
         assert c.execute(text("SELECT access_mode FROM pages WHERE file_code = :k AND page_no = 3"),
                          {"k": code}).scalar() == "restricted"
+
+
+def test_a_later_id_never_commits_before_an_earlier_one(pg_world):
+    """Writer A holds id N uncommitted while writer B appends: B waits for A (the feed's lock),
+    so a consumer polling `id > last` in between never jumps over N."""
+    import threading
+    import time as _time
+
+    _, shared, _ = pg_world
+    last = feed.last_id(shared)
+    row = {"entity": "file", "entity_key": "K", "op": "update", "access_mode": "public"}
+    a = shared.connect()
+    feed.lock(a)
+    feed.append(a, [row])  # id N, not committed yet
+    b_done = threading.Event()
+
+    def writer_b():
+        with shared.begin() as b:
+            feed.lock(b)
+            feed.append(b, [{**row, "entity_key": "L"}])
+        b_done.set()
+
+    t = threading.Thread(target=writer_b)
+    try:
+        t.start()
+        _time.sleep(1.5)
+        seen = [c["id"] for c in feed.since(shared, last)]
+        b_waited = not b_done.is_set()
+        a.commit()
+    finally:
+        a.close()
+        t.join(30)
+    assert seen == [] and b_waited  # B waited for A: nothing visible in between
+    assert b_done.is_set()
+    got = feed.since(shared, last)
+    assert [c["entity_key"] for c in got] == ["K", "L"] and got[0]["id"] < got[1]["id"]
