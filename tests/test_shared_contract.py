@@ -108,7 +108,7 @@ def _keys(rows):
 
 def test_schema_version_views_and_rerun(world):
     engine, shared, storage = world
-    assert contract.contract_version(shared) == 1
+    assert contract.contract_version(shared) == 2
     assert contract.current_revision(shared) == contract.head_revision()
     assert contract.migrate_shared(shared) == contract.head_revision()  # idempotent
     with shared.connect() as c:
@@ -450,7 +450,7 @@ def test_cli_search_and_migrate(world, monkeypatch, capsys):
     monkeypatch.setenv("SOHOA_SHARED_DB_URL", url)
     monkeypatch.delenv("SOHOA_SHARED_CONN_ID", raising=False)
     assert cli.main(["shared", "migrate"]) == 0
-    assert "phiên bản 1" in capsys.readouterr().out
+    assert "phiên bản 2" in capsys.readouterr().out
     assert cli.main(["search", "nghi dinh 155", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows[0]["file_code"] == "TTLTHN.G01X01.2021.01.001"
