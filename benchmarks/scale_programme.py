@@ -263,6 +263,166 @@ def regenerate_events(page_events: bool) -> None:
     print(f"events regenerated in {time.perf_counter() - t0:.0f} s")
 
 
+# ----------------------------------------------------------------- shared database (csdl)
+
+SHARED_DB = "sohoa_scale_csdl"
+SHARED_SCHEMA = "csdl_scale"  # its reader roles: csdl_scale_public, ... (dropped with `drop`)
+_ONSETS = ["b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph",
+           "qu", "r", "s", "t", "th", "tr", "v", "x", ""]
+_VOWELS = ["a", "á", "à", "ả", "ã", "ạ", "ă", "ắ", "ằ", "ặ", "â", "ấ", "ầ", "ậ", "e", "é", "è",
+           "ê", "ế", "ề", "ệ", "i", "í", "ì", "ị", "o", "ó", "ò", "ọ", "ô", "ố", "ồ", "ộ", "ơ",
+           "ớ", "ờ", "ợ", "u", "ú", "ù", "ụ", "ư", "ứ", "ừ", "ự", "y", "ý"]
+_CODAS = ["", "c", "ch", "m", "n", "ng", "nh", "p", "t", "i", "o", "u"]
+SHARED_TYPES = [("Quyết định", "QĐ"), ("Nghị quyết", "NQ"), ("Báo cáo", "BC"), ("Tờ trình", "TTr"),
+                ("Kế hoạch", "KH"), ("Công văn", "CV"), ("Thông báo", "TB"), ("Biên bản", "BB")]
+
+
+def vocabulary(n: int = 4000) -> list[str]:
+    """n distinct Vietnamese-shaped syllables with their diacritics (seeded), most frequent
+    first: the text below draws them with a Zipf-like skew, as real text does."""
+    import random
+
+    rnd = random.Random(42)
+    pool = sorted({o + v + c for o in _ONSETS for v in _VOWELS for c in _CODAS})
+    rnd.shuffle(pool)
+    real = ["nghị", "định", "quyết", "đất", "đai", "xây", "dựng", "giấy", "phép", "hồ", "sơ",
+            "ủy", "ban", "nhân", "dân", "phường", "xã", "cán", "bộ", "báo", "cáo", "kế", "hoạch"]
+    words = real + [w for w in pool if w not in real]
+    return words[:n]
+
+
+def shared_url_for(db: str = SHARED_DB) -> str:
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{db}?options=-csearch_path%3D{SHARED_SCHEMA}"
+
+
+def generate_shared(scale: float) -> None:
+    """2 M files (x scale) with ~3 documents and 10 pages of text each in the contract
+    schema, made inside PostgreSQL; the search indexes are built after the load."""
+    from sohoa.core.db.session import make_engine
+    from sohoa.integration.contract import drop_contract, migrate_shared
+
+    drop_shared()
+    eng = _admin()
+    with eng.connect() as c:
+        c.execute(text(f"CREATE DATABASE {SHARED_DB}"))
+    eng.dispose()
+    shared = make_engine(shared_url_for())
+    migrate_shared(shared)
+    n_files = int(2_000_000 * scale)
+    words = vocabulary()
+    t0 = time.perf_counter()
+    with shared.begin() as c:
+        c.execute(text("SET maintenance_work_mem = '1GB'"))
+        c.execute(text("SET work_mem = '256MB'"))
+        c.execute(text("SELECT setseed(:s)"), {"s": SEED})
+        idx = c.execute(text("""SELECT indexname, indexdef FROM pg_indexes
+            WHERE schemaname = current_schema() AND indexname LIKE 'ix_%'""")).all()
+        for name, _ in idx:
+            c.execute(text(f'DROP INDEX "{name}"'))
+        print(f"generating {n_files:,} shared files in {SHARED_DB}.{SHARED_SCHEMA}", flush=True)
+        # 5000 sentences of 12 syllables, syllable rank = floor(4000 * u^3) (Zipf-like)
+        _step(c, "sentences", """
+            CREATE TEMP TABLE sent AS
+              SELECT i - 1 AS i, (SELECT string_agg(w[1 + floor(array_length(w, 1)
+                                                    * power(random() + 0 * j, 3))::int], ' ')
+                         FROM generate_series(1, 12 + 0 * i) j) AS s
+              FROM generate_series(1, 5000) i, (SELECT CAST(:w AS text[]) AS w) v""",
+              w=words)
+        c.execute(text("ALTER TABLE sent ADD PRIMARY KEY (i)"))
+        c.execute(text("ANALYZE sent"))
+        _step(c, "agencies", """
+            INSERT INTO agencies (code, name, level, status, successor_code, holder_code,
+                                  content_hash, updated_at)
+            SELECT code(g), 'Cơ quan ' || g, 'commune',
+                   CASE WHEN g BETWEEN 22 AND 471 THEN 'merged' ELSE 'active' END,
+                   CASE WHEN g BETWEEN 22 AND 471 THEN code(472 + (g - 22) % 129) END,
+                   CASE WHEN g BETWEEN 22 AND 471 THEN code(472 + (g - 22) % 129) ELSE code(g) END,
+                   'x', now()
+            FROM generate_series(1, 600) g,
+                 LATERAL (SELECT 1) z,
+                 LATERAL (SELECT NULL) y
+            """.replace("code(472 + (g - 22) % 129)", "('A' || lpad((472 + (g - 22) % 129)::text, 3, '0'))")
+              .replace("code(g)", "('A' || lpad(g::text, 3, '0'))"))
+        page_text = ("(SELECT s FROM sent WHERE i = (f.g::bigint * 7919 + n * 104729) % 5000)"
+                     " || ' ' || (SELECT s FROM sent WHERE i = "
+                     "(f.g::bigint * 15485863 + n * 32452843) % 5000)")
+        _step(c, "files", f"""
+            INSERT INTO files (file_code, creating_agency_code, creating_agency_name,
+                holder_agency_code, notation, title, start_date, end_date, access_mode, language,
+                page_count, document_count, pdf_uri, pdf_sha256, full_text, content_hash, updated_at)
+            SELECT 'TTLTHN.' || f.g, a.code, a.name, a.holder_code, f.g::text,
+                   'Hồ sơ ' || (SELECT s FROM sent WHERE i = f.g * 31 % 5000),
+                   DATE '2000-01-01' + (f.g % 9000), DATE '2000-01-01' + (f.g % 9000) + 30,
+                   f.mode, 'vi', 10, 3,
+                   CASE WHEN f.mode <> 'confidential' THEN 's3://archive/pdf/' || f.g || '.pdf' END,
+                   lpad(to_hex(f.g), 64, '0'),
+                   CASE WHEN f.mode <> 'confidential' THEN
+                     array_to_string(ARRAY(SELECT {page_text} FROM generate_series(1, 10) n
+                                           ORDER BY n), E'\n\f') END,
+                   'generated', now()
+            FROM (SELECT g, CASE WHEN g % 50 = 7 THEN 'confidential' WHEN g % 10 = 3
+                                 THEN 'restricted' ELSE 'public' END AS mode,
+                         1 + floor(600 * power(((g::bigint * 2654435761) % 1000003) / 1000003.0,
+                                               1.4))::int AS agency
+                  FROM generate_series(1, :n) g) f
+            JOIN agencies a ON a.code = 'A' || lpad(f.agency::text, 3, '0')""", n=n_files)
+        _step(c, "pages", f"""
+            INSERT INTO pages (file_code, page_no, doc_code, text, confidence, holder_agency_code,
+                               access_mode)
+            SELECT f.file_code, n, f.file_code || '.' || lpad((1 + (n - 1) / 4)::text, 3, '0'),
+                   CASE WHEN f.access_mode <> 'confidential' THEN {page_text} END, 88.5,
+                   f.holder_agency_code, f.access_mode
+            FROM (SELECT file_code, substr(file_code, 8)::bigint AS g, holder_agency_code,
+                         access_mode FROM files) f
+            CROSS JOIN generate_series(1, 10) n""")
+        _step(c, "documents", """
+            INSERT INTO documents (doc_code, file_code, ordinal, type_name, code_number,
+                code_notation, issued_date, organ_name, subject, language, creating_agency_code,
+                holder_agency_code, access_mode, pdf_uri, content_hash, updated_at)
+            SELECT f.file_code || '.' || lpad(k::text, 3, '0'), f.file_code, k,
+                   (CAST(:types AS text[]))[1 + (f.g * 3 + k) % 8],
+                   (1 + (f.g * 7 + k * 13) % 999)::text,
+                   (CAST(:abbrs AS text[]))[1 + (f.g * 3 + k) % 8] || '-' || f.creating_agency_code,
+                   f.start_date + k, f.creating_agency_name,
+                   'Về việc ' || (SELECT s FROM sent WHERE i = (f.g * 17 + k * 7) % 5000),
+                   'vi', f.creating_agency_code, f.holder_agency_code, f.access_mode,
+                   CASE WHEN f.access_mode <> 'confidential'
+                        THEN 's3://archive/pdf/' || f.g || '.' || k || '.pdf' END, 'generated', now()
+            FROM (SELECT *, substr(file_code, 8)::bigint AS g FROM files) f
+            CROSS JOIN generate_series(1, 3) k""",
+              types=[t for t, _ in SHARED_TYPES], abbrs=[a for _, a in SHARED_TYPES])
+        _step(c, "objects", """
+            INSERT INTO objects (object_key, file_code, doc_code, kind, media_type, uri, sha256,
+                                 size_bytes, holder_agency_code, access_mode, updated_at)
+            SELECT 'pdf/' || substr(file_code, 8) || '.pdf', file_code, NULL, 'file_pdf',
+                   'application/pdf', pdf_uri, pdf_sha256, 2500000, holder_agency_code,
+                   access_mode, now() FROM files""")
+        for name, ddl in idx:
+            _step(c, f"index {name}", ddl)
+    with make_engine(shared_url_for().replace("?", "?") ).execution_options(
+            isolation_level="AUTOCOMMIT").connect() as c:
+        _step(c, "vacuum analyze", "VACUUM ANALYZE")
+    with shared.connect() as c:
+        rows = c.execute(text("""
+            SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM documents),
+                   (SELECT count(*) FROM pages),
+                   pg_size_pretty(pg_database_size(current_database()))""")).one()
+    shared.dispose()
+    print(f"done in {time.perf_counter() - t0:.0f} s: {rows[0]:,} files, {rows[1]:,} documents, "
+          f"{rows[2]:,} pages, database {rows[3]}")
+    _ = drop_contract  # the database is dropped whole by drop_shared()
+
+
+def drop_shared() -> None:
+    eng = _admin()
+    with eng.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {SHARED_DB} WITH (FORCE)"))
+        for role in ("agency", "confidential", "restricted", "public"):
+            c.execute(text(f"DROP ROLE IF EXISTS {SHARED_SCHEMA}_{role}"))
+    eng.dispose()
+    print(f"dropped database {SHARED_DB}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -272,9 +432,16 @@ def main() -> None:
     e = sub.add_parser("events", help="regenerate only the events of an existing programme")
     e.add_argument("--no-page-events", action="store_true")
     sub.add_parser("drop")
+    sh = sub.add_parser("shared", help="the shared database's contract schema at city scale")
+    sh.add_argument("--scale", type=float, default=1.0)
+    sub.add_parser("drop-shared")
     args = ap.parse_args()
     if args.cmd == "drop":
         drop()
+    elif args.cmd == "drop-shared":
+        drop_shared()
+    elif args.cmd == "shared":
+        generate_shared(args.scale)
     elif args.cmd == "events":
         regenerate_events(not args.no_page_events)
     else:

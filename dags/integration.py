@@ -4,8 +4,10 @@
 Upserts every described file (metadata, page text, PDF reference and checksum) into the shared
 database, keyed by file code; unchanged files are not rewritten. Writes through the
 Postgres provider's hook when the connection `SOHOA_SHARED_CONN_ID` is configured, else
-into the embedded SQLite shared database. Restricted files keep their access mode and never
-appear in public search.
+into the embedded SQLite shared database. The first task brings the shared database's
+contract schema (`csdl`, its own migrations, `schema_version`) up to date. Restricted files
+keep their access mode; PostgreSQL's Row Level Security keeps them from public readers.
+Every change lands in the change feed (`csdl.v_changes`).
 
 Runs when `sohoa_described` is announced; trigger with **agency** / **file** to rerun.
 Announces `sohoa_integrated`.
@@ -27,4 +29,5 @@ dag = phase_dag(
     schedule=[ASSETS["described"]],
     outlet=ASSETS["integrated"],
     tags=["integration", "phase-6"],
+    prepare=lambda: pipeline.migrate_shared(shared_engine()),
 )

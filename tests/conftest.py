@@ -65,6 +65,11 @@ def _fresh_schema(base: str):
     finally:
         with admin.begin() as c:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            # the shared contract's reader roles are named after its schema (cluster-wide)
+            for (role,) in c.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
+                                     {"p": f"{schema}\\_%"}).all():
+                c.execute(text(f'DROP OWNED BY "{role}"'))
+                c.execute(text(f'DROP ROLE "{role}"'))
         admin.dispose()
 
 

@@ -83,6 +83,8 @@ def test_shared_engine_through_the_postgres_provider_hook(monkeypatch, pg_base_u
         c.execute(text(f'CREATE DATABASE "{dbname}"'))
     try:
         monkeypatch.setenv("SOHOA_SHARED_CONN_ID", "sohoa_shared")
+        # the contract's reader roles are cluster-wide: a schema (and role prefix) of our own
+        monkeypatch.setenv("SOHOA_SHARED_SCHEMA", f"csdl_{dbname[-8:]}")
         monkeypatch.setenv("AIRFLOW_CONN_SOHOA_SHARED",
                            f"postgresql://{u.username}@{u.host}:{u.port}/{dbname}")
         eng = shared_engine()
@@ -99,6 +101,8 @@ def test_shared_engine_through_the_postgres_provider_hook(monkeypatch, pg_base_u
     finally:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+            for role in ("agency", "confidential", "restricted", "public"):
+                c.execute(text(f'DROP ROLE IF EXISTS "csdl_{dbname[-8:]}_{role}"'))
         admin.dispose()
 
 

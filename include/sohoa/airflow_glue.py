@@ -49,7 +49,10 @@ def shared_engine():
     if settings.shared_conn_id:
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-        return PostgresHook(postgres_conn_id=settings.shared_conn_id).get_sqlalchemy_engine()
+        from sohoa.integration.contract import prepare
+
+        return prepare(PostgresHook(postgres_conn_id=settings.shared_conn_id)
+                       .get_sqlalchemy_engine())
     return None
 
 
@@ -64,7 +67,10 @@ def phase_dag(
     tags: list[str],
     takes_file: bool = True,
     max_parallel: int = 2,
+    prepare: Callable[[], object] | None = None,
 ):
+    """``prepare``: run by the first task after the project database's migrations
+    (integration: the shared database's contract migrations)."""
     @dag(
         dag_id=dag_id,
         schedule=schedule,
@@ -82,6 +88,8 @@ def phase_dag(
             from sohoa.pipeline import prepare_database
 
             prepare_database()
+            if prepare is not None:
+                prepare()
             return lister(get_current_context()["params"].get("agency"))
 
         @task(max_active_tis_per_dag=max_parallel, map_index_template="{{ agency_code }}")

@@ -231,6 +231,60 @@ def cmd_review_import(args) -> int:
     return 1 if out["rejected"] else 0
 
 
+def _shared_engine():
+    from sohoa.core.config import get_settings
+
+    if get_settings().shared_conn_id:  # through the Postgres provider's hook, as the DAGs
+        from sohoa.airflow_glue import shared_engine
+
+        return shared_engine()
+    from sohoa.pipeline import shared_engine_from_settings
+
+    return shared_engine_from_settings()
+
+
+def cmd_shared(args) -> int:
+    from sohoa.integration.contract import contract_version, migrate_shared
+
+    engine = _shared_engine()
+    revision = migrate_shared(engine)
+    print(f"CSDL dùng chung: lược đồ phiên bản {contract_version(engine)} (revision {revision}).")
+    return 0
+
+
+KIND_LABELS = {"file": "Hồ sơ", "document": "Văn bản"}
+
+
+def cmd_search(args) -> int:
+    from sohoa.integration.contract import ensure_contract
+    from sohoa.integration.search import search
+
+    try:
+        start = date.fromisoformat(args.date_from) if args.date_from else None
+        end = date.fromisoformat(args.date_to) if args.date_to else None
+    except ValueError:
+        print("Ngày phải có dạng YYYY-MM-DD", file=sys.stderr)
+        return 2
+    engine = ensure_contract(_shared_engine())
+    rows = search(engine, args.query, agency=args.agency, doc_type=args.type, date_from=start,
+                  date_to=end, level=args.level, limit=args.limit)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False, default=str))
+        return 0
+    if not rows:
+        print("Không tìm thấy kết quả.")
+        return 0
+    for r in rows:
+        ref = r["doc_code"] or r["file_code"]
+        extra = " ".join(x for x in (r["doc_type"], r["number_notation"]) if x)
+        when = r["start_date"].isoformat() if r["start_date"] else ""
+        print(f"{KIND_LABELS[r['kind']]:<8} {ref:<32} {when:<10} {r['creating_agency_code']:<8} "
+              f"{extra} {r['title']}".rstrip())
+    print(f"{len(rows)} kết quả.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sohoa", description="Số hóa hồ sơ lưu trữ",
@@ -328,6 +382,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--user", help="reviewer's name when the sheet's column is empty")
     r.set_defaults(func=cmd_review_import)
+
+    s = sub.add_parser("shared", help="the shared database (CSDL dùng chung)")
+    s.add_argument("action", choices=["migrate"])
+    s.set_defaults(func=cmd_shared)
+
+    s = sub.add_parser("search", help="search the shared database (accent-insensitive)")
+    s.add_argument("query", help='words, "a phrase", -excluded, or a number/notation (155/QĐ-UBND)')
+    s.add_argument("--agency", help="agency code (includes the agencies merged into it)")
+    s.add_argument("--type", help="document type, e.g. 'Quyết định'")
+    s.add_argument("--from", dest="date_from", help="from date YYYY-MM-DD")
+    s.add_argument("--to", dest="date_to", help="to date YYYY-MM-DD")
+    s.add_argument("--level", choices=["public", "restricted", "confidential"], default="public",
+                   help="reader level whose records may be shown (default public)")
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true", help="one JSON object per result")
+    s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("report", help="build the weekly progress report")
     s.add_argument("--as-of")

@@ -34,7 +34,7 @@ from sohoa.reporting import weekly
 from sohoa.scan import phase as scan_phase
 from sohoa.core.config import get_settings
 from sohoa.core.db.models import Agency, File
-from sohoa.core.db.session import make_engine, migrate, session_scope
+from sohoa.core.db.session import migrate, session_scope
 from sohoa.core.progress import Progress
 from sohoa.core.storage import get_storage
 
@@ -194,7 +194,16 @@ def apply_review(agency: str, params_input: dict, user: str) -> dict:
 
 
 def shared_engine_from_settings() -> Engine:
-    return make_engine(get_settings().shared_db_url)
+    from sohoa.integration.contract import open_shared
+
+    return open_shared(get_settings().shared_db_url)
+
+
+def migrate_shared(shared_engine: Engine | None = None) -> str:
+    """The shared database's contract schema to its newest version (its own history)."""
+    from sohoa.integration.contract import migrate_shared as upgrade
+
+    return upgrade(shared_engine or shared_engine_from_settings())
 
 
 def run_integration(agency: str | None = None, file_ref: str | None = None,

@@ -46,6 +46,7 @@ class Settings:
     replica_s3_access_key: str | None = None
     replica_s3_secret_key: str | None = None
     replica_s3_region: str | None = None
+    shared_schema: str = "csdl"  # PostgreSQL schema of the shared database's contract
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +75,7 @@ def get_settings() -> Settings:
         intake_prefix=_env("SOHOA_INTAKE_PREFIX"),
         slips_dir=Path(_env("SOHOA_SLIPS_DIR", str(home / "phieu_tin"))),
         **_replica_settings(),
+        shared_schema=_env("SOHOA_SHARED_SCHEMA", "csdl"),
     )
 
 

@@ -1,71 +1,55 @@
 """Integration into the shared database (CSDL dùng chung) that other city systems read.
 
-Idempotent upsert keyed by file code; a file whose content hash is unchanged is not
-rewritten. Restricted and confidential files carry their access mode, and the search
-offered here (and the PostgreSQL view shared_public_files) never returns them to a
-caller without the right.
+For every OCR'd file: its metadata, page text, documents (from the description phase)
+and PDF/A objects, keyed by file code, plus the agencies (with successors). A file
+whose content hash equals the shared database's is not touched (a rerun writes nothing
+and records no event). Changed files are written a chunk at a time, each chunk in one
+transaction of the shared database together with its change-feed rows: a crash leaves
+the previous version of every file of the chunk visible, never half of one. A file that
+fails to write is retried alone and, if it still fails, reported with its reason while
+the others go on. Confidential files carry metadata only (no text, no PDF URI).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import (
-    Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text, func, or_, select,
-    text,
-)
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from sohoa.core import events
-from sohoa.intake.agencies import current_successors
-from sohoa.core.db.models import Agency, Page
+from sohoa.core.db.models import Agency, Document, File, Page
+from sohoa.core.fields import fold
 from sohoa.core.selection import select_files
-
-shared_metadata = MetaData()
-
-shared_files = Table(
-    "shared_files", shared_metadata,
-    Column("file_code", String(30), primary_key=True),
-    Column("creating_agency_code", String(13), nullable=False, index=True),
-    Column("creating_agency_name", String(255), nullable=False),
-    Column("holder_agency_code", String(13), nullable=False, index=True),  # today's successor
-    Column("notation", String(20), nullable=False),
-    Column("title", String(1000), nullable=False),
-    Column("start_date", Date), Column("end_date", Date),
-    Column("retention_code", String(30)),
-    Column("access_mode", String(30), nullable=False, index=True),
-    Column("language", String(30)),
-    Column("page_count", Integer, nullable=False),
-    Column("pdf_uri", String(1000)), Column("pdf_sha256", String(64)),
-    Column("full_text", Text),
-    Column("content_hash", String(64), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+from sohoa.integration import access, feed
+from sohoa.integration.contract import (
+    DOCUMENT_FIELDS, agencies as shared_agencies, documents as shared_documents,
+    ensure_contract, files as shared_files, objects as shared_objects,
+    pages as shared_pages,
 )
+from sohoa.integration.search import search  # noqa: F401 - the phase's search, re-exported
+from sohoa.intake.agencies import current_successors
 
-shared_pages = Table(
-    "shared_pages", shared_metadata,
-    Column("file_code", String(30), primary_key=True),
-    Column("page_no", Integer, primary_key=True),
-    Column("text", Text), Column("confidence", Float),
-)
-
-
-def ensure_schema(engine: Engine) -> None:
-    shared_metadata.create_all(engine)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as c:
-            c.execute(text(
-                "CREATE INDEX IF NOT EXISTS ix_shared_files_fts ON shared_files USING gin "
-                "(to_tsvector('simple', coalesce(title,'') || ' ' || coalesce(full_text,'')))"))
-            c.execute(text(
-                "CREATE OR REPLACE VIEW shared_public_files AS SELECT * FROM shared_files "
-                "WHERE access_mode = 'public'"))
+log = logging.getLogger(__name__)
+CHUNK = 200
+PDF = "application/pdf"
 
 
-def _upsert(conn, table: Table, rows: list[dict], keys: list[str]) -> None:
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def _insert(conn: Connection, table, rows: list[dict]) -> None:
+    """Every write of rows goes through here (tests inject a crash half-way)."""
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
+def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -75,80 +59,339 @@ def _upsert(conn, table: Table, rows: list[dict], keys: list[str]) -> None:
     stmt = insert(table).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys})
+        set_={c.name: stmt.excluded[c.name] for c in table.columns
+              if c.name not in keys and c.name in rows[0]})
     conn.execute(stmt)
 
 
+# ------------------------------------------------------------------------- records
+
+
+def _doc_code(file_code: str, d: Document) -> str:
+    return d.doc_code or f"{file_code}.{d.ordinal:03d}"
+
+
+def build_record(f: File, pages: list[Page], docs: list[Document], agencies: dict,
+                 holder_id: int, storage) -> dict:
+    """Everything the shared database holds for one file, and its content hash."""
+    creator = agencies[f.agency_id]
+    holder = agencies[holder_id].code
+    mode = access.normalise(f.access_mode)
+    full = access.carried(mode)
+    doc_of = {d.id: _doc_code(f.file_code, d) for d in docs}
+    # a document may be stricter than its file (its own Mode), never looser
+    mode_of = {d.id: max(mode, access.normalise(d.mode), key=access.rank) if d.mode else mode
+               for d in docs}
+    file_row = {
+        "file_code": f.file_code, "creating_agency_code": creator.code,
+        "creating_agency_name": creator.name, "holder_agency_code": holder,
+        "notation": f.notation, "title": f.title, "start_date": f.start_date,
+        "end_date": f.end_date, "retention_code": f.retention_code, "access_mode": mode,
+        "language": f.language, "page_count": len(pages), "document_count": len(docs),
+        "pdf_uri": storage.url(f.pdf_key) if (f.pdf_key and full) else None,
+        "pdf_sha256": f.pdf_sha256,
+        "full_text": None,
+    }
+    page_rows = []
+    for p in pages:
+        pmode = mode_of.get(p.document_id, mode)
+        page_rows.append({"file_code": f.file_code, "page_no": p.page_no,
+                          "doc_code": doc_of.get(p.document_id),
+                          "text": p.ocr_text if access.carried(pmode) else None,
+                          "confidence": p.ocr_confidence, "holder_agency_code": holder,
+                          "access_mode": pmode})
+    if full:  # the text of a stricter document's pages stays out of the file's text
+        file_row["full_text"] = "\n\f".join(r["text"] or "" if r["access_mode"] == mode else ""
+                                             for r in page_rows)
+    doc_rows, object_rows = [], []
+    if f.pdf_key and f.pdf_sha256:
+        object_rows.append({"object_key": f.pdf_key, "file_code": f.file_code, "doc_code": None,
+                            "kind": "file_pdf", "media_type": PDF,
+                            "uri": storage.url(f.pdf_key) if full else None,
+                            "sha256": f.pdf_sha256, "holder_agency_code": holder,
+                            "access_mode": mode})
+    for d in docs:
+        code = doc_of[d.id]
+        pdf_key, pdf_sha = getattr(d, "pdf_key", None), getattr(d, "pdf_sha256", None)
+        dmode = mode_of[d.id]
+        row = {"doc_code": code, "file_code": f.file_code,
+               **{k: getattr(d, k, None) for k in DOCUMENT_FIELDS},
+               "creating_agency_code": creator.code, "holder_agency_code": holder,
+               "access_mode": dmode,
+               "pdf_uri": storage.url(pdf_key) if (pdf_key and access.carried(dmode)) else None}
+        row["content_hash"] = _hash(row)
+        doc_rows.append(row)
+        if pdf_key and pdf_sha:
+            object_rows.append({"object_key": pdf_key, "file_code": f.file_code,
+                                "doc_code": code, "kind": "document_pdf", "media_type": PDF,
+                                "uri": row["pdf_uri"], "sha256": pdf_sha,
+                                "holder_agency_code": holder, "access_mode": dmode})
+    content_hash = _hash([file_row, page_rows, doc_rows, object_rows])
+    file_row["content_hash"] = content_hash
+    return {"file": f, "row": file_row, "pages": page_rows, "docs": doc_rows,
+            "objects": object_rows, "hash": content_hash}
+
+
+def _fts_rows(rec: dict) -> list[dict]:
+    r = rec["row"]
+    out = [{"kind": "file", "key": r["file_code"], "title": fold(r["title"] or ""),
+            "body": fold(r["full_text"] or "")}]
+    for d in rec["docs"]:
+        out.append({"kind": "document", "key": d["doc_code"],
+                    "title": fold(" ".join(x or "" for x in (d["type_name"], d["code_number"],
+                                                             d["code_notation"]))),
+                    "body": fold(" ".join(x or "" for x in (d["subject"], d["organ_name"],
+                                                            d["description"])))})
+    return out
+
+
+# -------------------------------------------------------------------------- writes
+
+
+def _existing(conn: Connection, codes: list[str]) -> tuple[dict, dict, dict]:
+    """Shared database's current state of these files: hash and access mode per file,
+    document hashes and object hashes per key."""
+    if not codes:
+        return {}, {}, {}
+    p = bindparam("codes", expanding=True)
+    fs = {r.file_code: (r.content_hash, r.access_mode) for r in conn.execute(
+        select(shared_files.c.file_code, shared_files.c.content_hash,
+               shared_files.c.access_mode).where(shared_files.c.file_code.in_(p)),
+        {"codes": codes})}
+    ds = {r.doc_code: (r.file_code, r.content_hash) for r in conn.execute(
+        select(shared_documents.c.doc_code, shared_documents.c.file_code,
+               shared_documents.c.content_hash).where(shared_documents.c.file_code.in_(p)),
+        {"codes": codes})}
+    os_ = {r.object_key: (r.file_code, r.sha256) for r in conn.execute(
+        select(shared_objects.c.object_key, shared_objects.c.file_code,
+               shared_objects.c.sha256).where(shared_objects.c.file_code.in_(p)),
+        {"codes": codes})}
+    return fs, ds, os_
+
+
+def _change_rows(rec: dict, old: tuple | None, old_docs: dict, old_objects: dict) -> list[dict]:
+    r = rec["row"]
+    mode, holder, code = r["access_mode"], r["holder_agency_code"], r["file_code"]
+    prev = old[1] if old else None
+    if old is None:
+        op, reason = feed.INSERT, "new"
+    elif access.tightened(prev, mode):
+        op, reason = feed.WITHDRAW, "access_tightened"
+    else:
+        op, reason = feed.UPDATE, "access_loosened" if prev != mode else "content"
+    base = {"file_code": code, "access_mode": mode, "previous_access_mode": prev,
+            "holder_agency_code": holder}
+    out = [{**base, "entity": "file", "entity_key": code, "op": op, "reason": reason,
+            "content_hash": rec["hash"]}]
+    new_docs = {d["doc_code"]: d for d in rec["docs"]}
+    for dc, d in new_docs.items():
+        if dc not in old_docs:
+            out.append({**base, "entity": "document", "entity_key": dc, "op": feed.INSERT,
+                        "reason": "new", "content_hash": d["content_hash"]})
+        elif old_docs[dc][1] != d["content_hash"] or op == feed.WITHDRAW:
+            out.append({**base, "entity": "document", "entity_key": dc, "op": op,
+                        "reason": reason if op == feed.WITHDRAW else "content",
+                        "content_hash": d["content_hash"]})
+    for dc in old_docs.keys() - new_docs.keys():
+        out.append({**base, "entity": "document", "entity_key": dc, "op": feed.WITHDRAW,
+                    "reason": "replaced", "access_mode": None, "previous_access_mode": prev})
+    new_objs = {o["object_key"]: o for o in rec["objects"]}
+    for key, o in new_objs.items():
+        if key not in old_objects:
+            out.append({**base, "entity": "object", "entity_key": key, "op": feed.INSERT,
+                        "reason": "new", "content_hash": o["sha256"]})
+        elif old_objects[key][1] != o["sha256"] or op == feed.WITHDRAW or prev != mode:
+            out.append({**base, "entity": "object", "entity_key": key,
+                        "op": feed.WITHDRAW if op == feed.WITHDRAW else feed.UPDATE,
+                        "reason": reason if op == feed.WITHDRAW else "replaced"
+                        if old_objects[key][1] != o["sha256"] else reason,
+                        "content_hash": o["sha256"]})
+    for key in old_objects.keys() - new_objs.keys():
+        out.append({**base, "entity": "object", "entity_key": key, "op": feed.WITHDRAW,
+                    "reason": "replaced", "access_mode": None, "previous_access_mode": prev})
+    return out
+
+
+def _write(conn: Connection, recs: list[dict], storage, existing) -> int:
+    """Write changed files and their change rows; the caller's transaction holds it all."""
+    old_files, old_docs, old_objs = existing
+    now = datetime.now(timezone.utc)
+    codes = [r["row"]["file_code"] for r in recs]
+    p = bindparam("codes", expanding=True)
+    sqlite = conn.dialect.name == "sqlite"
+    for table in (shared_pages, shared_objects, shared_documents):
+        conn.execute(table.delete().where(table.c.file_code.in_(p)), {"codes": codes})
+    file_rows, pages, docs, objs, fts, change_rows = [], [], [], [], [], []
+    for rec in recs:
+        file_rows.append({**rec["row"], "updated_at": now})
+        pages.extend(rec["pages"])
+        for d in rec["docs"]:
+            d = {**d, "updated_at": now}
+            if sqlite:
+                d["number_notation_key"] = fold(f"{d['code_number'] or ''}/"
+                                                f"{d['code_notation'] or ''}")
+            docs.append(d)
+        for o in rec["objects"]:
+            objs.append({**o, "size_bytes": _size(storage, o["object_key"]), "updated_at": now})
+        if sqlite:
+            fts.extend(_fts_rows(rec))
+        code = rec["row"]["file_code"]
+        change_rows.extend(_change_rows(
+            rec, old_files.get(code),
+            {k: v for k, v in old_docs.items() if v[0] == code},
+            {k: v for k, v in old_objs.items() if v[0] == code}))
+    _upsert(conn, shared_files, file_rows, ["file_code"])
+    _insert(conn, shared_documents, docs)
+    _insert(conn, shared_pages, pages)
+    _insert(conn, shared_objects, objs)
+    if sqlite:
+        conn.execute(shared_fts_delete(), {"codes": codes + [d["doc_code"] for d in docs]
+                                           + list(old_docs)})
+        _insert(conn, _fts_table(), fts)
+    feed.lock(conn)
+    return feed.append(conn, change_rows)
+
+
+def _size(storage, key: str) -> int | None:
+    try:
+        return storage.stat(key).size
+    except Exception:  # noqa: BLE001 - a missing object keeps its row, size unknown
+        return None
+
+
+def _fts_table():
+    from sqlalchemy import Column, MetaData, String, Table
+
+    return Table("search_fts", MetaData(), Column("kind", String), Column("key", String),
+                 Column("title", String), Column("body", String))
+
+
+def shared_fts_delete():
+    from sqlalchemy import text
+
+    return text("DELETE FROM search_fts WHERE key IN :codes").bindparams(
+        bindparam("codes", expanding=True))
+
+
+def sync_agencies(session: Session, engine: Engine) -> int:
+    """Agencies with their successor and today's holder; changed ones only."""
+    rows = session.execute(select(Agency.id, Agency.code, Agency.name, Agency.level,
+                                  Agency.status, Agency.successor_id,
+                                  Agency.effective_date)).all()
+    by_id = {r.id: r for r in rows}
+    holder = current_successors(session)
+    from sohoa.core.db.models import AgencySuccessor
+
+    all_succ: dict[int, list[str]] = {}
+    for s in session.execute(select(AgencySuccessor.agency_id, AgencySuccessor.successor_id,
+                                    AgencySuccessor.is_default)
+                             .order_by(AgencySuccessor.agency_id,
+                                       AgencySuccessor.is_default.desc(),
+                                       AgencySuccessor.id)):
+        if s.successor_id in by_id:
+            all_succ.setdefault(s.agency_id, []).append(by_id[s.successor_id].code)
+    wanted = {}
+    for r in rows:
+        succ = by_id[r.successor_id].code if r.successor_id in by_id else None
+        row = {"code": r.code, "name": r.name, "level": r.level, "status": r.status,
+               "successor_code": succ,
+               "successor_codes": ";".join(all_succ.get(r.id, [succ] if succ else [])) or None,
+               "effective_date": r.effective_date,
+               "holder_code": by_id[holder.get(r.id, r.id)].code}
+        row["content_hash"] = _hash(row)
+        wanted[r.code] = row
+    with engine.begin() as conn:
+        feed.lock(conn)  # compare under the feed lock: concurrent runs log a change once
+        have = dict(conn.execute(select(shared_agencies.c.code,
+                                        shared_agencies.c.content_hash)).all())
+        changed = [r for c, r in wanted.items() if have.get(c) != r["content_hash"]]
+        if not changed:
+            return 0
+        now = datetime.now(timezone.utc)
+        _upsert(conn, shared_agencies, [{**r, "updated_at": now} for r in changed], ["code"])
+        feed.append(conn, [{"entity": "agency", "entity_key": r["code"],
+                            "op": feed.INSERT if r["code"] not in have else feed.UPDATE,
+                            "reason": "new" if r["code"] not in have else "content",
+                            "access_mode": "public", "holder_agency_code": r["holder_code"],
+                            "content_hash": r["content_hash"]} for r in changed])
+    return len(changed)
+
+
+# --------------------------------------------------------------------------- phase
+
+
 def integrate(session: Session, shared_engine: Engine, storage, *, agency: str | None = None,
-              file_ref: str | None = None) -> dict:
-    ensure_schema(shared_engine)
+              file_ref: str | None = None, chunk: int = CHUNK) -> dict:
+    engine = ensure_contract(shared_engine)
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("ocr_done", "integrated"))
     # only files the description phase has read: a secret document raises access first
     files = [f for f in files if f.described_hash is not None]
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     holder = current_successors(session)
-    done = unchanged = 0
-    ids = []
-    for f in files:
-        pages = list(session.scalars(select(Page).where(Page.file_id == f.id)
-                                     .order_by(Page.page_no)))
-        creator = agencies[f.agency_id]
-        record = {
-            "file_code": f.file_code, "creating_agency_code": creator.code,
-            "creating_agency_name": creator.name,
-            "holder_agency_code": agencies[holder.get(f.agency_id, f.agency_id)].code,
-            "notation": f.notation, "title": f.title, "start_date": f.start_date,
-            "end_date": f.end_date, "retention_code": f.retention_code,
-            "access_mode": f.access_mode or "public", "language": f.language,
-            "page_count": len(pages),
-            "pdf_uri": storage.url(f.pdf_key) if f.pdf_key else None,
-            "pdf_sha256": f.pdf_sha256,
-            "full_text": "\n\f".join(p.ocr_text or "" for p in pages),
-        }
-        page_rows = [{"file_code": f.file_code, "page_no": p.page_no, "text": p.ocr_text,
-                      "confidence": p.ocr_confidence} for p in pages]
-        content_hash = hashlib.sha256(json.dumps([record, page_rows], default=str,
-                                                 sort_keys=True).encode()).hexdigest()
-        if f.integrated_hash == content_hash and f.status == "integrated":
-            unchanged += 1
-            continue
-        record["content_hash"] = content_hash
-        record["updated_at"] = datetime.now(timezone.utc)
-        with shared_engine.begin() as conn:
-            _upsert(conn, shared_files, [record], ["file_code"])
-            conn.execute(shared_pages.delete().where(shared_pages.c.file_code == f.file_code,
-                                                     shared_pages.c.page_no > len(pages)))
-            _upsert(conn, shared_pages, page_rows, ["file_code", "page_no"])
-        before = {"integrated_hash": f.integrated_hash}
-        f.integrated_hash = content_hash
-        events.record(session, entity="files", entity_id=f.id, phase="integration",
-                      action="upserted", agency_id=f.agency_id, before=before,
-                      after={"integrated_hash": content_hash},
-                      details={"pages": len(pages), "access_mode": record["access_mode"]})
-        events.set_status(session, f, "status", "integrated", phase="integration",
-                          action="integrated")
-        done += 1
-        ids.append(f.id)
+    n_agencies = sync_agencies(session, engine)
+    done = unchanged = n_changes = 0
+    ids: list[int] = []
+    errors: list[dict] = []
+    for start in range(0, len(files), chunk):
+        part = files[start:start + chunk]
+        fids = [f.id for f in part]
+        pages_of: dict[int, list[Page]] = {}
+        for p in session.scalars(select(Page).where(Page.file_id.in_(fids))
+                                 .order_by(Page.file_id, Page.page_no)):
+            pages_of.setdefault(p.file_id, []).append(p)
+        docs_of: dict[int, list[Document]] = {}
+        for d in session.scalars(select(Document).where(Document.file_id.in_(fids))
+                                 .order_by(Document.file_id, Document.ordinal)):
+            docs_of.setdefault(d.file_id, []).append(d)
+        recs = [build_record(f, pages_of.get(f.id, []), docs_of.get(f.id, []), agencies,
+                             holder.get(f.agency_id, f.agency_id), storage) for f in part]
+        with engine.connect() as conn:
+            existing = _existing(conn, [r["row"]["file_code"] for r in recs])
+            conn.rollback()
+        todo = [r for r in recs if existing[0].get(r["row"]["file_code"], (None,))[0] != r["hash"]]
+        written = set()
+        if todo:
+            try:
+                with engine.begin() as conn:
+                    n_changes += _write(conn, todo, storage, existing)
+                written = {r["row"]["file_code"] for r in todo}
+            except Exception:  # noqa: BLE001 - retry one file at a time, keep the rest going
+                log.exception("chunk failed; retrying file by file")
+                for rec in todo:
+                    code = rec["row"]["file_code"]
+                    try:
+                        with engine.begin() as conn:
+                            n_changes += _write(conn, [rec], storage, existing)
+                        written.add(code)
+                    except Exception as exc:  # noqa: BLE001
+                        errors.append({"file_code": code, "file_id": rec["file"].id,
+                                       "reason": f"Không ghi được vào CSDL dùng chung: {exc}"[:500]})
+        failed = {e["file_code"] for e in errors}
+        for rec in recs:
+            f, code = rec["file"], rec["row"]["file_code"]
+            if code in failed:
+                continue
+            if code not in written and f.integrated_hash == rec["hash"] and f.status == "integrated":
+                unchanged += 1
+                continue
+            before = {"integrated_hash": f.integrated_hash}
+            f.integrated_hash = rec["hash"]
+            events.record(session, entity="files", entity_id=f.id, phase="integration",
+                          action="upserted", agency_id=f.agency_id, before=before,
+                          after={"integrated_hash": rec["hash"]},
+                          details={"pages": len(rec["pages"]), "documents": len(rec["docs"]),
+                                   "access_mode": rec["row"]["access_mode"],
+                                   "written": code in written})
+            events.set_status(session, f, "status", "integrated", phase="integration",
+                              action="integrated")
+            done += 1
+            ids.append(f.id)
+        for e in errors:
+            if e["file_id"] in fids:
+                events.record(session, entity="files", entity_id=e["file_id"],
+                              phase="integration", action="failed",
+                              details={"reason": e["reason"]})
     session.flush()
-    return {"files": done, "unchanged": unchanged, "file_ids": ids}
-
-
-def search(shared_engine: Engine, query: str, *, include_restricted: bool = False,
-           limit: int = 50) -> list[dict]:
-    """Full-text search over the shared database; public files only unless allowed."""
-    cols = [shared_files.c.file_code, shared_files.c.title, shared_files.c.access_mode,
-            shared_files.c.holder_agency_code]
-    q = select(*cols).limit(limit)
-    if shared_engine.dialect.name == "postgresql":
-        doc = func.to_tsvector("simple", func.coalesce(shared_files.c.title, "") + " " +
-                               func.coalesce(shared_files.c.full_text, ""))
-        q = q.where(doc.op("@@")(func.plainto_tsquery("simple", query)))
-    else:
-        words = [w for w in query.split() if w]
-        for w in words:
-            q = q.where(or_(shared_files.c.title.contains(w), shared_files.c.full_text.contains(w)))
-    if not include_restricted:
-        q = q.where(shared_files.c.access_mode == "public")
-    with shared_engine.connect() as c:
-        return [dict(r._mapping) for r in c.execute(q.order_by(shared_files.c.file_code))]
+    return {"files": done, "unchanged": unchanged, "file_ids": ids, "changes": n_changes,
+            "agencies": n_agencies, "errors": errors}

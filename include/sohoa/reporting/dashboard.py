@@ -20,7 +20,7 @@ from typing import Any, Callable
 import mimetypes
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
@@ -163,7 +163,8 @@ def agency_detail(session, agency: Agency, as_of: date) -> dict[str, Any]:
 
 def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
                dag_runs: Callable[[str | None], list[dict]] | None = None,
-               storage_factory: Callable | None = None) -> FastAPI:
+               storage_factory: Callable | None = None,
+               shared_engine_factory: Callable | None = None) -> FastAPI:
     """``auth``: a FastAPI dependency every route requires (Airflow's, in the plugin).
     ``dag_runs(agency_code)``: recent runs of the phase DAGs (for an agency: the runs
     whose mapped task processed it), each {dag_id, run_id, state, start, url}."""
@@ -370,6 +371,35 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
             if (details or {}).get("airflow_run_id") == airflow_run_id:
                 return RedirectResponse(f"{base(request)}/reports/{run_id}.html", status_code=307)
         raise HTTPException(404, "Lần chạy này chưa tạo báo cáo")
+
+    # ------------------------------------------------------- shared database search
+
+    @app.get("/search", response_class=HTMLResponse)
+    def search_page(request: Request, q: str | None = None, agency: str | None = None,
+                    type: str | None = None, date_from: str | None = Query(None, alias="from"),
+                    date_to: str | None = Query(None, alias="to")):
+        """Public records only, whoever asks: the dashboard is no reader with rights."""
+        from sohoa.integration.contract import ensure_contract, open_shared
+        from sohoa.integration.search import search
+
+        f = {"q": q or "", "agency": agency or "", "type": type or "",
+             "date_from": date_from or "", "date_to": date_to or ""}
+        rows, error = [], None
+        searched = any(v.strip() for v in f.values())
+        if searched:
+            try:
+                start = date.fromisoformat(date_from) if date_from else None
+                end = date.fromisoformat(date_to) if date_to else None
+            except ValueError:
+                start = end = None
+                error, searched = "Ngày phải có dạng YYYY-MM-DD", False
+            if searched:
+                engine = ensure_contract((shared_engine_factory or open_shared)())
+                rows = search(engine, q or "", agency=agency or None, doc_type=type or None,
+                              date_from=start, date_to=end, level="public", limit=100)
+        return HTMLResponse(env.get_template("dashboard_search.html.j2").render(
+            rows=rows, f=f, searched=searched, error=error, base=base(request),
+            kinds={"file": "Hồ sơ", "document": "Văn bản"}))
 
     return app
 
