@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps venv lint bench clean
+.PHONY: run test system-deps venv lint bench clean lexicon
 
 run: system-deps venv
 	bash scripts/run_local.sh
@@ -31,6 +31,10 @@ lint: venv
 bench: system-deps venv
 	$(VENV)/bin/python benchmarks/bench_qc.py
 	$(VENV)/bin/python benchmarks/bench_ocr.py
+
+# the OCR post-correction's lexicon (shipped in the repo; rebuild after changing its sources)
+lexicon: venv
+	$(VENV)/bin/python scripts/build_vi_lexicon.py
 
 clean:
 	rm -rf var

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sohoa.core import events
 
 from sohoa.ocr import recognition as ocr
+from sohoa.ocr import postcorrect
 from sohoa.ocr import prepare as ocr_prepare
 from sohoa.core.db.models import Agency, File, Page
 from sohoa.core.progress import Progress
@@ -40,7 +41,7 @@ from sohoa.core.selection import select_files
 
 log = logging.getLogger(__name__)
 
-OCR_VERSION = "2"  # bump when preparation/recognition changes so files are redone
+OCR_VERSION = "3"  # bump when preparation/recognition changes so files are redone (3: post-correction)
 
 
 def _orientation(p: Page) -> int | None:
@@ -51,7 +52,8 @@ def _orientation(p: Page) -> int | None:
 def ocr_input_hash(pages: list[Page], lang: str, metadata: dict | None = None,
                    min_conf: float = ocr.DEFAULT_MIN_CONF) -> str:
     """Everything the stored PDF and page texts depend on."""
-    h = hashlib.sha256(f"{OCR_VERSION}|{lang}|{min_conf}|{ocr_prepare.JPEG_QUALITY}|{ocr.PDF_MAX_DPI}".encode())
+    h = hashlib.sha256(f"{OCR_VERSION}|{lang}|{min_conf}|{ocr_prepare.JPEG_QUALITY}|{ocr.PDF_MAX_DPI}|"
+                       f"{postcorrect.settings_key()}".encode())
     h.update(json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False).encode())
     for p in pages:
         skew = (p.qc_metrics or {}).get("skew_deg")
@@ -218,6 +220,7 @@ def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:
         p.ocr_low_confidence = r.low_confidence if r.ok else None
         p.ocr_error = r.error
         p.ocr_lines = r.lines if r.ok else None
+        p.ocr_corrections = r.corrections if r.ok else None
         p.ocr_review_reason = ocr.error_reason_vi(r.error) if r.error else r.review_reason
         counts["page_errors"] += 0 if r.ok else 1
         counts["low_confidence"] += 1 if (r.ok and r.low_confidence) else 0
@@ -227,7 +230,8 @@ def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:
                                             "low_confidence": bool(r.ok and r.low_confidence)},
                       details={"confidence": r.mean_conf, "rotation": r.rotation,
                                "deskew_deg": r.deskew_deg, "error": r.error,
-                               "review": p.ocr_review_reason, "seconds": r.seconds})
+                               "review": p.ocr_review_reason, "seconds": r.seconds,
+                               "corrections": len(r.corrections or [])})
     before = {"pdf_sha256": f.pdf_sha256}
     # a transient failure (timeout, crashed worker or tesseract) leaves no input hash, so
     # the next run tries the file again; an undecodable image stays as it is until rescanned

@@ -57,6 +57,7 @@ import cv2
 import numpy as np
 
 from sohoa.core.progress import Progress
+from sohoa.ocr import postcorrect
 from sohoa.ocr.prepare import A4_LONG_INCH, Prepared, decode_image, detect_orientation, encode_jpeg, guess_dpi, prepare
 from sohoa.ocr.words import (OcrError, Word, drop_noise, line_records, reading_order, run_tesseract,
                              tsv_words)
@@ -93,6 +94,7 @@ class PageOcr:
     seconds: float | None = None  # wall time spent on the page
     lines: list[dict] | None = None  # per line: text, conf, min_conf, bbox (line_records)
     review_reason: str | None = None  # why the page is flagged for human review
+    corrections: list[dict] | None = None  # per change: line, original, corrected, reason, conf
 
     @property
     def ok(self) -> bool:
@@ -137,6 +139,7 @@ class _Pass:
     lines: list[dict] | None = None
     ordered: list[list[Word]] | None = None  # words kept, lines in reading order
     recog_size: tuple[int, int] | None = None  # (width, height) of the recognised image
+    corrections: list[dict] | None = None  # post-corrections made (sohoa.ocr.postcorrect)
 
 
 def _recognise(img, rotate, deskew_deg, lang, dpi, timeout) -> _Pass:
@@ -160,6 +163,7 @@ def _recognise(img, rotate, deskew_deg, lang, dpi, timeout) -> _Pass:
     p.word_count = len(words)
     p.mean_conf = round(sum(w.conf for w in words) / len(words), 2) if words else None
     p.ordered = reading_order(words)
+    p.corrections = postcorrect.correct_words(p.ordered)  # in place: text, records and PDF agree
     p.lines = line_records(p.ordered, prep.recog.shape[1] / recog.shape[1])
     p.recog_size = (recog.shape[1], recog.shape[0])
     p.sideways = _sideways_share(p.tsv)
@@ -296,6 +300,7 @@ def ocr_page(
             raise OcrError(best.error)
         # text from the TSV in reading order (columns unfolded), not tesseract's txt
         res.lines = best.lines or []
+        res.corrections = best.corrections or []
         res.text = "\n".join(ln["text"] for ln in res.lines)
         res.mean_conf, res.word_count = best.mean_conf, best.word_count
         res.review_reason = review_reason(res.mean_conf, res.lines, min_conf)

@@ -45,7 +45,8 @@ import cv2
 import numpy as np
 
 from sohoa.scan import inputs as scan_input
-from sohoa.scan.thresholds import Thresholds
+from sohoa.scan import sharpness
+from sohoa.scan.thresholds import Thresholds, paper_size
 from sohoa.scan.inputs import COLOUR_BITS, estimate_dpi, valid_dpi
 
 __all__ = [
@@ -509,9 +510,16 @@ def check_image(
     sharp = float(vals.var()) if vals.size else 0.0
     sharp /= max(contrast / 100.0, 0.2) ** 2
     m["sharpness"] = round(sharp, 1)
+    # blur on the letters' edges at the scanned resolution (noise cannot hide it)
+    blur_mm, _ = sharpness.edge_blur_mm(grey, centroids[text_keep] * (gw / W), cur_dpi)
+    m["edge_blur_mm"] = round(blur_mm, 3) if blur_mm is not None else None
     if sharp < t.min_sharpness:
         defects.append("blurred")
         reasons.append(f"Trang bị mờ, cần quét lại (độ nét {sharp:.0f} < {t.min_sharpness:.0f})")
+    elif blur_mm is not None and blur_mm > t.max_edge_blur_mm:
+        defects.append("blurred")
+        reasons.append(f"Trang bị mờ, cần quét lại (nét chữ nhòe {blur_mm:.2f} mm, "
+                       f"ngưỡng {t.max_edge_blur_mm:.2f} mm)")
 
     # cropping: text-sized blobs touching an image edge
     e = t.cropped_edge_px
@@ -530,6 +538,24 @@ def check_image(
             f"Trang bị cắt mất mép ({', '.join(f'mép {s}: {sides[s]} nét chữ chạm mép ảnh' for s in cut)}), "
             "cần đặt lại tài liệu và quét lại đủ trang"
         )
+
+    # a sheet of no standard size whose text runs to an edge: cut between/across its lines
+    sq = max(vdpi) if m["dpi_source"].startswith("estimated") else None  # A4 guess: square dpi
+    size_mm = (ow / sq * 25.4, oh / sq * 25.4) if sq else tuple(m["page_size_mm"])
+    m["paper_size"] = paper_size(*size_mm, t.page_size_tolerance_mm)
+    if m["paper_size"] is None and "cropped" not in defects:
+        band = t.cropped_text_margin_mm / 25.4 * wdpi
+        near = {"trái": int((text_keep & (tx <= band)).sum()),
+                "phải": int((text_keep & (tx + bw >= W - band)).sum()),
+                "trên": int((text_keep & (ty <= band)).sum()),
+                "dưới": int((text_keep & (ty + bh >= H - band)).sum())}
+        cut = [s for s, c in near.items() if c >= t.cropped_min_margin_blobs]
+        if cut:
+            defects.append("cropped")
+            reasons.append(
+                f"Khổ trang {size_mm[0]:.0f}×{size_mm[1]:.0f} mm không phải khổ giấy chuẩn (A4, A5, A3…) "
+                f"và chữ sát mép {', '.join(cut)} (dưới {t.cropped_text_margin_mm:g} mm): trang bị cắt, "
+                "cần đặt lại tài liệu và quét lại đủ trang")
 
     # orientation and skew on text blobs (a subsample of their pixels is plenty)
     text_mask = text_keep[labels]

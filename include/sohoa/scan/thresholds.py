@@ -19,6 +19,22 @@ _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n", ""}
 
 
+# Paper sizes a delivered page may have (mm, portrait; landscape is checked too): ISO A3,
+# A4, A5, ISO B4, B5, US Letter, Legal, and F4/Folio (210 × 330, common in Vietnamese offices).
+STANDARD_PAPER_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0),
+                     "B4": (250.0, 353.0), "B5": (176.0, 250.0), "Letter": (215.9, 279.4),
+                     "Legal": (215.9, 355.6), "F4": (210.0, 330.0)}
+
+
+def paper_size(w_mm: float, h_mm: float, tolerance_mm: float) -> str | None:
+    """Name of the standard paper size within ``tolerance_mm`` on both sides, or None."""
+    short, long_ = sorted((w_mm, h_mm))
+    for name, (a, b) in STANDARD_PAPER_MM.items():
+        if abs(short - a) <= tolerance_mm and abs(long_ - b) <= tolerance_mm:
+            return name
+    return None
+
+
 @dataclass(frozen=True)
 class Thresholds:
     # --- resolution -----------------------------------------------------------
@@ -67,6 +83,16 @@ class Thresholds:
     # soft but legible), sigma 4 px ≈ 1k (e/c/o and diacritics merge, OCR fails).
     # 3000 sits between the last legible and the first illegible case.
     min_sharpness: float = 3000.0
+    # ... but grain and JPEG noise keep that energy high on a blurred page, so blur is also
+    # measured as the width of the letters' edges at the scanned resolution, after smoothing
+    # the noise (sohoa.scan.sharpness: Gaussian-equivalent sigma in mm, the same at 200 and
+    # 300 dpi). Measured on rendered A4 pages with grain (σ 4–9 levels) and JPEG q55–70
+    # (benchmarks/qc_labelled.py --realistic, tuning seed 5 only): scanner-sharp
+    # pages (optical blur up to 1 px at 300 dpi = 0.085 mm) read 0.01–0.10 mm, 200 dpi pages
+    # sitting at the top of that range (pixel size); a Gaussian blur of 2.5 px at 300 dpi
+    # (0.21 mm: visibly soft) reads ≥ 0.15, 3 px ≥ 0.18, 4 px ≥ 0.24. 0.125 sits between.
+    # The Laplacian rule above stays for heavily blurred clean pages.
+    max_edge_blur_mm: float = 0.125
 
     # --- contrast -------------------------------------------------------------
     # Paper level minus median ink level (grey levels, 0-255). Black print scans at
@@ -125,6 +151,16 @@ class Thresholds:
     cropped_min_edge_blobs: int = 6
     # Distance (px at work_dpi) from the image edge that counts as touching.
     cropped_edge_px: int = 2
+    # A page cut between or across its last lines has no blob touching the edge, but it is
+    # a sheet of no standard size (STANDARD_PAPER_MM: A3/A4/A5, B4/B5, Letter, Legal, F4)
+    # whose text comes closer to an edge than any printed layout allows: NĐ 30/2020 margins
+    # are 20–35 mm (top/bottom/left), 15–20 mm right, and page numbers sit ≥ 10 mm in.
+    # So: size off every standard by more than page_size_tolerance_mm (trimmed paper and
+    # scanner windows vary by a few mm) and at least cropped_min_margin_blobs text blobs
+    # within cropped_text_margin_mm of one edge → cropped.
+    page_size_tolerance_mm: float = 6.0
+    cropped_text_margin_mm: float = 6.0
+    cropped_min_margin_blobs: int = 3
 
     # --- duplicates -----------------------------------------------------------
     # Candidate duplicate when 64-bit DCT pHashes differ in at most this many bits ...

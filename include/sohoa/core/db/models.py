@@ -351,6 +351,9 @@ class Page(Base):
     # page is flagged for human review (Vietnamese), when it is.
     ocr_lines: Mapped[list | None] = mapped_column(JSON)
     ocr_review_reason: Mapped[str | None] = mapped_column(Text)
+    # post-corrections of the OCR text (sohoa.ocr.postcorrect): [{line, original, corrected,
+    # reason, conf}] — what was changed and why, for the reviewer (migration 0003_ocr_corrections)
+    ocr_corrections: Mapped[list | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
