@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sohoa.arrangement import phase as arrangement
 
 from sohoa.core import events
+from sohoa.core.run_notes import outcome
 
 from sohoa.integration import phase as integration
 
@@ -50,10 +51,11 @@ def agencies_with_work(statuses: tuple[str, ...] | None, agency: str | None = No
         return list(dict.fromkeys(s.scalars(q)))
 
 
-def run_intake(agency: str | None = None) -> dict:
+def run_intake(agency: str | None = None, force: bool = False) -> dict:
     """Load every list found in the intake folder (and under SOHOA_INTAKE_PREFIX in the
     object store); one bad list never stops the others. Idempotent: a list already
-    loaded (same SHA-256) is skipped, so the scheduled scan needs no manual step."""
+    loaded (same SHA-256) is skipped, so the scheduled scan needs no manual step
+    (``force``: read again all the same)."""
     settings = get_settings()
     storage = get_storage(settings)
     found = [(code, path.name, path.read_bytes, "folder")
@@ -66,7 +68,8 @@ def run_intake(agency: str | None = None) -> dict:
     for code, name, read, source in found:
         try:
             with session_scope() as s:
-                results.append(intake.intake_list(s, storage, code, read(), name, source=source))
+                results.append(intake.intake_list(s, storage, code, read(), name, source=source,
+                                                  force=force))
         except Exception as exc:  # noqa: BLE001 - recorded, reported, batch goes on
             log.exception("intake failed for %s/%s", code, name)
             failures.append({"agency": code, "filename": name, "error": str(exc)})
@@ -74,14 +77,18 @@ def run_intake(agency: str | None = None) -> dict:
                 events.record(s, entity="inventory_submissions", entity_id=None,
                               phase="inventory", action="rejected_list",
                               details={"agency": code, "filename": name, "error": str(exc)})
-    loaded = [r for r in results if r["status"] == "loaded"]
+    loaded = [r for r in results if r["status"] in ("loaded", "reloaded")]
+    redone = sum(r["status"] == "reloaded" for r in results)
     return {"lists": len(results), "loaded": len(loaded), "failures": failures,
+            "outcome": outcome(done=len(loaded), redone=redone,
+                               unchanged=len(results) - len(loaded), rejected=len(failures)),
             "changed": bool(loaded), "submission_ids": [r["submission_id"] for r in loaded],
             "error_rows": sum(r.get("error_rows", 0) for r in loaded),
             "error_reports": [r["error_report_key"] for r in loaded if r.get("error_report_key")]}
 
 
-def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_arrangement(agency: str | None = None, file_ref: str | None = None,
+                    force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
         h = arrangement.handover(s, agency=agency, file_ref=file_ref)
@@ -98,12 +105,14 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
             if got["errors"]:
                 slips["error_reports"].append(_slip_error_report(path, data, got))
     with session_scope() as s:
-        a = arrangement.arrange(s, agency=agency, file_ref=file_ref)
+        a = arrangement.arrange(s, agency=agency, file_ref=file_ref, force=force)
     return {"handed_over": h["files"], "boxes": h["boxes"], "discrepancies": h["discrepancies"],
             "arranged": a["arranged"], "codes_assigned": a["codes_assigned"],
             "check_failed": len(a["check_failed"]), "record_slips": slips["slips"] + slips["updated"],
             "record_slip_errors": slips["errors"][:50],
             "record_slip_error_reports": slips["error_reports"],
+            "outcome": outcome(done=a["arranged"], redone=a["forced"],
+                               rejected=len(a["check_failed"])),
             "changed": bool(h["files"] or a["arranged"] or slips["slips"] or slips["updated"])}
 
 
@@ -130,21 +139,27 @@ def _slip_error_report(path, data: bytes, got: dict) -> str:
     return key
 
 
-def run_scan_qc(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_scan_qc(agency: str | None = None, file_ref: str | None = None,
+                force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
         out = scan_phase.scan_qc(s, get_storage(settings), settings.delivery_dir,
-                                 agency=agency, file_ref=file_ref)
+                                 agency=agency, file_ref=file_ref, force=force)
     out["changed"] = bool(out["files"])
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["unchanged"],
+                             rejected=out["rejected_files"])
     return out
 
 
-def run_ocr(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_ocr(agency: str | None = None, file_ref: str | None = None,
+            force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
         out = ocr_phase.run_ocr(s, get_storage(settings), agency=agency, file_ref=file_ref,
-                                lang=settings.ocr_lang, workers=settings.workers)
+                                lang=settings.ocr_lang, workers=settings.workers, force=force)
     out["changed"] = bool(out["files"])
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["skipped"],
+                             failed=out["file_errors"])
     return out
 
 
@@ -153,13 +168,14 @@ def shared_engine_from_settings() -> Engine:
 
 
 def run_integration(agency: str | None = None, file_ref: str | None = None,
-                    shared_engine: Engine | None = None) -> dict:
+                    shared_engine: Engine | None = None, force: bool = False) -> dict:
     settings = get_settings()
     engine = shared_engine or shared_engine_from_settings()
     with session_scope() as s:
         out = integration.integrate(s, engine, get_storage(settings), agency=agency,
-                                    file_ref=file_ref)
+                                    file_ref=file_ref, force=force)
     out["changed"] = bool(out["files"])
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["unchanged"])
     return out
 
 

@@ -80,13 +80,15 @@ def _upsert(conn, table: Table, rows: list[dict], keys: list[str]) -> None:
 
 
 def integrate(session: Session, shared_engine: Engine, storage, *, agency: str | None = None,
-              file_ref: str | None = None) -> dict:
+              file_ref: str | None = None, force: bool = False) -> dict:
+    """``force``: files whose content is unchanged are written again too (one
+    ``forced_rerun`` event each)."""
     ensure_schema(shared_engine)
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("ocr_done", "integrated"))
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     holder = current_successors(session)
-    done = unchanged = 0
+    done = unchanged = forced = 0
     ids = []
     for f in files:
         pages = list(session.scalars(select(Page).where(Page.file_id == f.id)
@@ -109,8 +111,12 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
         content_hash = hashlib.sha256(json.dumps([record, page_rows], default=str,
                                                  sort_keys=True).encode()).hexdigest()
         if f.integrated_hash == content_hash and f.status == "integrated":
-            unchanged += 1
-            continue
+            if not force:
+                unchanged += 1
+                continue
+            events.record_forced(session, entity="files", entity_id=f.id, phase="integration",
+                                 agency_id=f.agency_id, details={"file_code": f.file_code})
+            forced += 1
         record["content_hash"] = content_hash
         record["updated_at"] = datetime.now(timezone.utc)
         with shared_engine.begin() as conn:
@@ -129,7 +135,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
         done += 1
         ids.append(f.id)
     session.flush()
-    return {"files": done, "unchanged": unchanged, "file_ids": ids}
+    return {"files": done, "unchanged": unchanged, "forced": forced, "file_ids": ids}
 
 
 def search(shared_engine: Engine, query: str, *, include_restricted: bool = False,

@@ -80,17 +80,18 @@ class _Job:
     tmp: Path
     jobs: list[tuple]
     futures: list = field(default_factory=list)
+    forced: bool = False  # redone on an operator's request although unchanged
 
 
 def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: str | None = None,
             lang: str = "vie", workers: int = 2, timeout: int = 120,
-            min_conf: float = ocr.DEFAULT_MIN_CONF) -> dict:
+            min_conf: float = ocr.DEFAULT_MIN_CONF, force: bool = False) -> dict:
     # ocr_done files are looked at too: unchanged ones are skipped, ones with failed
     # pages or changed inputs (new OCR version, languages, metadata) are redone.
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("qc_passed", "ocr_done"))
     summary = {"files": 0, "skipped": 0, "pages": 0, "page_errors": 0, "low_confidence": 0,
-               "file_errors": 0, "file_ids": []}
+               "file_errors": 0, "forced": 0, "file_ids": []}
     pool = ocr.make_pool(workers) if workers > 1 else None
     pending: deque[_Job] = deque()
 
@@ -119,7 +120,10 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
 
     try:
         for f in files:
-            job = _start(session, storage, f, lang=lang, timeout=timeout, min_conf=min_conf)
+            job = _start(session, storage, f, lang=lang, timeout=timeout, min_conf=min_conf,
+                         force=force)
+            if job is not None and job.forced:
+                summary["forced"] += 1
             if job is None:
                 session.commit()
                 summary["skipped"] += 1
@@ -155,8 +159,9 @@ def _submit(pool, job: _Job, workers: int):
 
 
 def _start(session: Session, storage, f: File, *, lang: str, timeout: int,
-           min_conf: float) -> _Job | None:
-    """Skip an unchanged file, or download its pages and prepare the page jobs."""
+           min_conf: float, force: bool = False) -> _Job | None:
+    """Skip an unchanged file (unless ``force``), or download its pages and prepare the
+    page jobs."""
     agency = session.get(Agency, f.agency_id)
     pages = list(session.scalars(select(Page).where(Page.file_id == f.id,
                                                     Page.qc_verdict != "reject")
@@ -164,9 +169,13 @@ def _start(session: Session, storage, f: File, *, lang: str, timeout: int,
     metadata = file_metadata(f, agency)
     in_hash = ocr_input_hash(pages, lang, metadata, min_conf)
     key = pdf_key(agency.code, f.file_code or f"{agency.code}-{f.id}")
-    if f.ocr_input_hash == in_hash and f.pdf_key == key and storage.exists(key):
+    unchanged = f.ocr_input_hash == in_hash and f.pdf_key == key and storage.exists(key)
+    if unchanged and not force:
         events.set_status(session, f, "status", "ocr_done", phase="ocr", action="ocr_reused")
         return None
+    if unchanged:
+        events.record_forced(session, entity="files", entity_id=f.id, phase="ocr",
+                             agency_id=f.agency_id, details={"ocr_input_hash": in_hash})
     tmp = Path(tempfile.mkdtemp(prefix="sohoa-ocr-"))
     paths, hints = [], {}
     for i, p in enumerate(pages, start=1):
@@ -183,7 +192,8 @@ def _start(session: Session, storage, f: File, *, lang: str, timeout: int,
         hints[i] = {"rotate": _orientation(p), "dpi": int(p.dpi) if p.dpi else None,
                     "deskew_deg": -float(skew) if skew is not None else None}
     jobs = ocr.page_jobs(paths, lang=lang, hints=hints, timeout=timeout, min_conf=min_conf)
-    return _Job(f.id, [p.id for p in pages], key, in_hash, metadata, tmp, jobs)
+    return _Job(f.id, [p.id for p in pages], key, in_hash, metadata, tmp, jobs,
+                forced=unchanged)
 
 
 def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:
