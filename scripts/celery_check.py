@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds to wait for the DAGs (the machine is shared: generous)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     args = ap.parse_args(argv)
+    # SIGTERM (a test's timeout, Ctrl-C from make) still stops everything and drops the DBs
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     run_id = secrets.token_hex(4)
     tmp = Path(tempfile.mkdtemp(prefix=f"sohoa-celery-{run_id}-"))

@@ -5,6 +5,7 @@ run did ("0 mới, 0 làm lại, 12 không đổi, ...") — both without Airflo
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -178,3 +179,36 @@ def test_pipeline_outcomes_feed_the_note(engine, shared_url, tmp_path, monkeypat
     assert forced["outcome"] == outcome(done=2, redone=2)
     assert "0 mới, 0 làm lại, 2 không đổi" in run_note([again["outcome"]], agencies=["G01X01"])
     shared.dispose()
+
+
+def _ocr_in_daemon(sqlite_url: str, root: str, queue) -> None:
+    storage = LocalStorage(Path(root))
+    try:
+        with session_scope(make_engine(sqlite_url)) as s:
+            out = ocr_phase.run_ocr(s, storage, workers=2)
+        queue.put(("ok", out["files"], out["page_errors"]))
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        queue.put(("error", repr(exc), 0))
+
+
+def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
+    """Celery's prefork pool workers are daemonic and Airflow forks the task from one:
+    the OCR page pool must still start there (it did not: "daemonic processes are not
+    allowed to have children", found by make celery-check)."""
+    import multiprocessing as mp
+
+    from sohoa.core.db.session import migrate
+
+    migrate(sqlite_url)
+    storage = LocalStorage(tmp_path / "objects")
+    with session_scope(make_engine(sqlite_url)) as s:
+        _add_file(s, storage, _agency(s), "01", "TTLTHN.G01.2016.01.001",
+                  [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_ocr_in_daemon, args=(sqlite_url, str(tmp_path / "objects"), q),
+                       daemon=True)
+    proc.start()
+    status = q.get(timeout=300)
+    proc.join(timeout=60)
+    assert status == ("ok", 1, 0)

@@ -92,7 +92,7 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
                          statuses=("qc_passed", "ocr_done"))
     summary = {"files": 0, "skipped": 0, "pages": 0, "page_errors": 0, "low_confidence": 0,
                "file_errors": 0, "forced": 0, "file_ids": []}
-    pool = ocr.make_pool(workers) if workers > 1 else None
+    pool = _page_pool(workers) if workers > 1 else None
     pending: deque[_Job] = deque()
 
     def finish_oldest() -> None:
@@ -144,6 +144,20 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
     return summary
 
 
+def _page_pool(workers: int):
+    """The page pool. Under Celery, Airflow runs the task in a process forked from
+    Celery's prefork pool worker, which multiprocessing marks daemonic, and then refuses
+    to start the pool ("daemonic processes are not allowed to have children"). The task
+    process is no multiprocessing child of anyone, so that inherited flag is cleared."""
+    import multiprocessing as mp
+
+    current = mp.current_process()
+    if current._config.get("daemon"):
+        log.info("clearing the daemon flag inherited from the Celery pool worker")
+        current._config["daemon"] = False
+    return ocr.make_pool(workers)
+
+
 def _submit(pool, job: _Job, workers: int):
     """Queue a file's pages; a pool broken by a crashed worker is replaced (its pages
     already queued report 'worker failed')."""
@@ -153,7 +167,7 @@ def _submit(pool, job: _Job, workers: int):
         job.futures = [pool.submit(ocr._ocr_job, j) for j in job.jobs]
     except BrokenProcessPool:
         pool.shutdown(cancel_futures=True)
-        pool = ocr.make_pool(workers)
+        pool = _page_pool(workers)
         job.futures = [pool.submit(ocr._ocr_job, j) for j in job.jobs]
     return pool
 
