@@ -17,7 +17,8 @@ from datetime import date, datetime
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from sohoa import pipeline
-from sohoa.airflow_glue import ASSETS, DEFAULT_ARGS
+from sohoa.airflow_glue import ASSETS, DEFAULT_ARGS, set_run_note
+from sohoa.core.run_notes import report_note
 
 
 @dag(
@@ -37,10 +38,11 @@ from sohoa.airflow_glue import ASSETS, DEFAULT_ARGS
 )
 def progress_report():
     @task(outlets=[ASSETS["report"]])
-    def build(params=None) -> dict:
+    def build(params=None, dag_run=None) -> dict:
         pipeline.prepare_database()
         as_of = date.fromisoformat(params["as_of"]) if params.get("as_of") else None
         out = pipeline.run_report(as_of)
+        set_run_note("progress_report", dag_run.run_id, report_note(out["totals"]))
         return {k: out[k] for k in ("xlsx_key", "html_key", "report_run_id")}
 
     build()

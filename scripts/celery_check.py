@@ -17,6 +17,8 @@ check verifies nothing was lost or done twice (pages, PDF objects, events, share
 `--force-rerun`: afterwards triggers `integration` with "Làm lại (force)" and checks the
 forced_rerun events carry the operator and the run note says so.
 `--json PATH`: the figures as JSON (for tests/test_celery.py).
+`--standalone`: the same run under `airflow standalone` (LocalExecutor, same databases),
+for the wall-time comparison.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def log(msg: str) -> None:
 class Cluster:
     """The databases, the processes and their environment of one check."""
 
-    def __init__(self, tmp: Path, run_id: str, *, heartbeat_timeout: int | None = None):
+    def __init__(self, tmp: Path, run_id: str, *, heartbeat_timeout: int | None = None,
+                 standalone: bool = False):
         self.tmp, self.run_id = tmp, run_id
         self.dbs = {k: f"sohoa_ck_{run_id}_{k}" for k in ("airflow", "project", "shared")}
         base = PG_ADMIN.rsplit("/", 1)[0]
@@ -117,6 +120,8 @@ class Cluster:
             SOHOA_WORKERS="2",
             SOHOA_TASK_RETRY_DELAY="5",
         )
+        if standalone:
+            self.env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
         if heartbeat_timeout:
             self.env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] = str(heartbeat_timeout)
             self.env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL"] = "3"
@@ -288,15 +293,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=900,
                     help="seconds to wait for the DAGs (the machine is shared: generous)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
+    ap.add_argument("--standalone", action="store_true",
+                    help="`airflow standalone` (LocalExecutor) instead of the Celery shape")
     args = ap.parse_args(argv)
+    if args.standalone and args.kill_ocr_worker:
+        ap.error("--kill-ocr-worker needs the Celery workers")
     # SIGTERM (a test's timeout, Ctrl-C from make) still stops everything and drops the DBs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     run_id = secrets.token_hex(4)
     tmp = Path(tempfile.mkdtemp(prefix=f"sohoa-celery-{run_id}-"))
-    cluster = Cluster(tmp, run_id, heartbeat_timeout=15 if args.kill_ocr_worker else None)
+    cluster = Cluster(tmp, run_id, heartbeat_timeout=15 if args.kill_ocr_worker else None,
+                      standalone=args.standalone)
     cluster.killed = set()
-    result: dict = {"run_id": run_id, "workers": {w: cluster.hostname(w) for w in WORKERS}}
+    result: dict = {"run_id": run_id, "workers": {w: cluster.hostname(w) for w in WORKERS},
+                    "executor": "LocalExecutor (standalone)" if args.standalone else "CeleryExecutor"}
     t0 = time.monotonic()
     ok = False
     try:
@@ -317,12 +328,15 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"airflow db migrate failed:\n{out[-3000:]}")
         cluster.airflow("pools", "set", "sohoa_ocr", "1", "OCR (nặng): một tác vụ một lúc")
         t_ready = time.monotonic()
-        cluster.start("api-server", "api-server", "--host", "127.0.0.1", "--port",
-                      str(cluster.port), "--workers", "1")
-        for comp in ("scheduler", "dag-processor", "triggerer"):
-            cluster.start(comp, comp)
-        for w in WORKERS:
-            cluster.start_worker(w)
+        if args.standalone:
+            cluster.start("standalone", "standalone")
+        else:
+            cluster.start("api-server", "api-server", "--host", "127.0.0.1", "--port",
+                          str(cluster.port), "--workers", "1")
+            for comp in ("scheduler", "dag-processor", "triggerer"):
+                cluster.start(comp, comp)
+            for w in WORKERS:
+                cluster.start_worker(w)
 
         def health():
             try:

@@ -212,3 +212,11 @@ def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
     status = q.get(timeout=300)
     proc.join(timeout=60)
     assert status == ("ok", 1, 0)
+
+
+def test_report_note():
+    from sohoa.core.run_notes import report_note
+
+    note = report_note({"as_of": "2025-09-17", "files": {"inventoried": 300, "integrated": 120},
+                        "agencies_at_risk": 2})
+    assert note == "Báo cáo tuần ngày 17/09/2025: 120/300 hồ sơ đã tích hợp, 2 cơ quan có nguy cơ chậm."

@@ -55,3 +55,15 @@ def run_note(outcomes: Iterable[dict | None], *, unit: str = "hồ sơ",
                      + " — xem nhật ký tác vụ; lần chạy sau sẽ làm tiếp.")
     note = " ".join(parts)
     return note if len(note) <= MAX_NOTE else note[:MAX_NOTE - 1] + "…"
+
+
+def report_note(totals: dict) -> str:
+    """The weekly report run's note: for which day, how far the programme is."""
+    files = totals.get("files") or {}
+    day = str(totals.get("as_of") or "")
+    if len(day) == 10 and day[4] == "-":
+        day = f"{day[8:10]}/{day[5:7]}/{day[0:4]}"
+    note = (f"Báo cáo tuần ngày {day}: {files.get('integrated', 0)}/"
+            f"{files.get('inventoried', 0)} hồ sơ đã tích hợp, "
+            f"{int(totals.get('agencies_at_risk') or 0)} cơ quan có nguy cơ chậm.")
+    return note[:MAX_NOTE]
