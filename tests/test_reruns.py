@@ -192,10 +192,11 @@ def _ocr_in_daemon(sqlite_url: str, root: str, queue) -> None:
 
 
 def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
-    """Celery's prefork pool workers are daemonic and Airflow forks the task from one:
-    the OCR page pool must still start there (it did not: "daemonic processes are not
-    allowed to have children", found by make celery-check)."""
-    import multiprocessing as mp
+    """Celery's prefork pool workers are daemonic billiard processes and Airflow forks the
+    task from one: the OCR page pool must still start there (it did not: "daemonic
+    processes are not allowed to have children", then "Pickling an AuthenticationString
+    object is disallowed", both found by make celery-check)."""
+    import billiard
 
     from sohoa.core.db.session import migrate
 
@@ -204,10 +205,9 @@ def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
     with session_scope(make_engine(sqlite_url)) as s:
         _add_file(s, storage, _agency(s), "01", "TTLTHN.G01.2016.01.001",
                   [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
-    ctx = mp.get_context("fork")
-    q = ctx.Queue()
-    proc = ctx.Process(target=_ocr_in_daemon, args=(sqlite_url, str(tmp_path / "objects"), q),
-                       daemon=True)
+    q = billiard.Queue()
+    proc = billiard.Process(target=_ocr_in_daemon, daemon=True,
+                            args=(sqlite_url, str(tmp_path / "objects"), q))
     proc.start()
     status = q.get(timeout=300)
     proc.join(timeout=60)

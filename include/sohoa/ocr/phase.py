@@ -146,15 +146,21 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
 
 def _page_pool(workers: int):
     """The page pool. Under Celery, Airflow runs the task in a process forked from
-    Celery's prefork pool worker, which multiprocessing marks daemonic, and then refuses
-    to start the pool ("daemonic processes are not allowed to have children"). The task
-    process is no multiprocessing child of anyone, so that inherited flag is cleared."""
+    Celery's prefork pool worker (billiard), which leaves multiprocessing's view of the
+    current process daemonic and with billiard's authkey; multiprocessing then refuses to
+    start the pool ("daemonic processes are not allowed to have children", "Pickling an
+    AuthenticationString object is disallowed"). The task process is no multiprocessing
+    child of anyone, so both inherited settings are put back to a plain process's."""
     import multiprocessing as mp
+    from multiprocessing.process import AuthenticationString
 
-    current = mp.current_process()
-    if current._config.get("daemon"):
+    config = mp.current_process()._config
+    if config.get("daemon"):
         log.info("clearing the daemon flag inherited from the Celery pool worker")
-        current._config["daemon"] = False
+        config["daemon"] = False
+    key = config.get("authkey")
+    if key is not None and type(key) is not AuthenticationString:
+        config["authkey"] = AuthenticationString(bytes(key))
     return ocr.make_pool(workers)
 
 
