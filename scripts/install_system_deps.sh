@@ -3,13 +3,13 @@
 # The run-time list is scripts/system-packages.txt (the Dockerfile installs the same one).
 #   --test   also what the suite itself uses (docker-compose validates the compose file,
 #            Chromium renders the dashboard, PostgreSQL's server binaries for the private
-#            cluster of the restart test)
+#            cluster of the restart test, Redis as the Celery broker of make celery-check)
 #   --print  print the packages that would be checked, one a line, and install nothing
 set -euo pipefail
 LIST="$(dirname "$0")/system-packages.txt"
 mapfile -t PKGS < <(grep -v -e '^\s*#' -e '^\s*$' "$LIST")
 for arg in "$@"; do
-  [ "$arg" = "--test" ] && PKGS+=(docker-compose chromium postgresql-15)
+  [ "$arg" = "--test" ] && PKGS+=(docker-compose chromium postgresql-15 redis-server)
 done
 for arg in "$@"; do
   [ "$arg" = "--print" ] && { printf '%s\n' "${PKGS[@]}"; exit 0; }

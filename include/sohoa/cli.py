@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import date
@@ -112,9 +113,11 @@ def cmd_ocr(args) -> int:
 
 
 def cmd_pipeline(args) -> int:
+    from sohoa.core import events
     from sohoa.pipeline import run_all
 
-    _print(run_all(args.agency, args.file))
+    with events.operator(getpass.getuser() if args.force else None):
+        _print(run_all(args.agency, args.file, force=args.force))
     return 0
 
 
@@ -178,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pipeline", help="run every phase once, without Airflow")
     s.add_argument("--agency")
     s.add_argument("--file")
+    s.add_argument("--force", action="store_true",
+                   help="làm lại (force): redo even what is unchanged")
     s.set_defaults(func=cmd_pipeline)
 
     s = sub.add_parser("report", help="build the weekly progress report")

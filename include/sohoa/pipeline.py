@@ -184,15 +184,16 @@ def run_report(as_of: date | None = None) -> dict:
         return reports.build_weekly_report(s, get_storage(), as_of or date.today())
 
 
-def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
-    """Every phase in order, without Airflow (CLI `sohoa pipeline`)."""
+def run_all(agency: str | None = None, file_ref: str | None = None,
+            force: bool = False) -> dict:
+    """Every phase in order, without Airflow (CLI `sohoa pipeline [--force]`)."""
     prepare_database()
     return {
-        "inventory_intake": run_intake(agency),
-        "arrangement": run_arrangement(agency, file_ref),
-        "scan_qc": run_scan_qc(agency, file_ref),
-        "ocr": run_ocr(agency, file_ref),
-        "integration": run_integration(agency, file_ref),
+        "inventory_intake": run_intake(agency, force=force),
+        "arrangement": run_arrangement(agency, file_ref, force=force),
+        "scan_qc": run_scan_qc(agency, file_ref, force=force),
+        "ocr": run_ocr(agency, file_ref, force=force),
+        "integration": run_integration(agency, file_ref, force=force),
         "progress_report": run_report(),
     }
 
