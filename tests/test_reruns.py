@@ -5,7 +5,6 @@ run did ("0 mới, 0 làm lại, 12 không đổi, ...") — both without Airflo
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -181,22 +180,44 @@ def test_pipeline_outcomes_feed_the_note(engine, shared_url, tmp_path, monkeypat
     shared.dispose()
 
 
-def _ocr_in_daemon(sqlite_url: str, root: str, queue) -> None:
-    storage = LocalStorage(Path(root))
+DAEMON_OCR = """
+import sys
+from pathlib import Path
+
+import billiard
+
+from sohoa.core.db.session import make_engine, session_scope
+from sohoa.core.storage import LocalStorage
+from sohoa.ocr import phase as ocr_phase
+
+
+def work(url, root, q):
     try:
-        with session_scope(make_engine(sqlite_url)) as s:
-            out = ocr_phase.run_ocr(s, storage, workers=2)
-        queue.put(("ok", out["files"], out["page_errors"]))
-    except Exception as exc:  # noqa: BLE001 - reported to the test
-        queue.put(("error", repr(exc), 0))
+        with session_scope(make_engine(url)) as s:
+            out = ocr_phase.run_ocr(s, LocalStorage(Path(root)), workers=2)
+        q.put(("ok", out["files"], out["page_errors"]))
+    except Exception as exc:
+        import traceback
+        q.put(("error", repr(exc) + traceback.format_exc()[-1500:], 0))
+
+
+if __name__ == "__main__":
+    q = billiard.Queue()
+    p = billiard.Process(target=work, args=(sys.argv[1], sys.argv[2], q), daemon=True)
+    p.start()
+    print(repr(q.get(timeout=300)))
+    p.join(timeout=60)
+"""
 
 
 def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
     """Celery's prefork pool workers are daemonic billiard processes and Airflow forks the
     task from one: the OCR page pool must still start there (it did not: "daemonic
     processes are not allowed to have children", then "Pickling an AuthenticationString
-    object is disallowed", both found by make celery-check)."""
-    import billiard
+    object is disallowed", both found by make celery-check). A fresh interpreter plays
+    the Celery worker, as this test process may already run a forkserver of its own."""
+    import subprocess
+    import sys
 
     from sohoa.core.db.session import migrate
 
@@ -205,13 +226,11 @@ def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
     with session_scope(make_engine(sqlite_url)) as s:
         _add_file(s, storage, _agency(s), "01", "TTLTHN.G01.2016.01.001",
                   [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
-    q = billiard.Queue()
-    proc = billiard.Process(target=_ocr_in_daemon, daemon=True,
-                            args=(sqlite_url, str(tmp_path / "objects"), q))
-    proc.start()
-    status = q.get(timeout=300)
-    proc.join(timeout=60)
-    assert status == ("ok", 1, 0)
+    script = tmp_path / "daemon_ocr.py"
+    script.write_text(DAEMON_OCR)
+    out = subprocess.run([sys.executable, str(script), sqlite_url, str(tmp_path / "objects")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.stdout.strip().splitlines()[-1:] == [repr(("ok", 1, 0))], out.stdout + out.stderr
 
 
 def test_report_note():
