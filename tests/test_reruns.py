@@ -239,3 +239,17 @@ def test_report_note():
     note = report_note({"as_of": "2025-09-17", "files": {"inventoried": 300, "integrated": 120},
                         "agencies_at_risk": 2})
     assert note == "Báo cáo tuần ngày 17/09/2025: 120/300 hồ sơ đã tích hợp, 2 cơ quan có nguy cơ chậm."
+
+
+def test_forced_agencies_include_those_already_done(engine, db_url, monkeypatch, tmp_path):
+    from sohoa import pipeline
+
+    monkeypatch.setenv("SOHOA_DB_URL", db_url)
+    monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "home"))
+    _programme(engine)  # G01X01 has files, G01X02 none
+    with session_scope(engine) as s:
+        for f in s.scalars(select(File)):
+            f.status = "integrated"
+    assert pipeline.agencies_with_work(("ocr_done",), "G01X01") == []  # nothing "to do"
+    assert pipeline.agencies_to_force([], "g01x01") == ["G01X01"]
+    assert pipeline.agencies_to_force(["G09"]) == ["G01X01", "G09"]

@@ -157,10 +157,15 @@ def phase_dag(
     def phase():
         @task
         def find_agencies() -> list[str]:
-            from sohoa.pipeline import prepare_database
+            from sohoa.pipeline import agencies_to_force, prepare_database
 
             prepare_database()
-            return lister(get_current_context()["params"].get("agency"))
+            p = get_current_context()["params"]
+            listed = lister(p.get("agency"))
+            if p.get("force") and takes_force and takes_file:
+                # work already done is what force redoes: its agencies count too
+                return agencies_to_force(listed, p.get("agency"))
+            return listed
 
         @task(max_active_tis_per_dag=max_parallel, map_index_template="{{ agency_code }}",
               **placement)

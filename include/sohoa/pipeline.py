@@ -51,6 +51,16 @@ def agencies_with_work(statuses: tuple[str, ...] | None, agency: str | None = No
         return list(dict.fromkeys(s.scalars(q)))
 
 
+def agencies_to_force(listed: list[str], agency: str | None = None) -> list[str]:
+    """The agencies a forced rerun works on: those with work (``listed``) and those whose
+    files are already done (only the named one when ``agency`` is given)."""
+    with session_scope() as s:
+        q = select(Agency.code).where(Agency.id.in_(select(File.agency_id)))
+        if agency:
+            q = q.where(Agency.code == agency.strip().upper())
+        return sorted(set(listed) | set(s.scalars(q)))
+
+
 def run_intake(agency: str | None = None, force: bool = False) -> dict:
     """Load every list found in the intake folder (and under SOHOA_INTAKE_PREFIX in the
     object store); one bad list never stops the others. Idempotent: a list already
