@@ -4,12 +4,16 @@ ARG AIRFLOW_IMAGE=apache/airflow:3.3.2-python3.11
 FROM ${AIRFLOW_IMAGE}
 
 USER root
-# Tesseract with the Vietnamese model for the OCR phase; curl for health checks.
+# The Debian packages of scripts/system-packages.txt, the list install_system_deps.sh
+# reads too (tests/test_image.py keeps them one list); curl only for health checks.
+COPY scripts/system-packages.txt /tmp/system-packages.txt
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-vie curl \
+ && grep -v -e '^\s*#' -e '^\s*$' /tmp/system-packages.txt \
+    | xargs apt-get install -y --no-install-recommends curl \
  && apt-get autoremove -yqq --purge \
  && apt-get clean \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /tmp/system-packages.txt \
+ && tesseract --list-langs | grep -qx vie
 
 USER airflow
 WORKDIR /opt/sohoa
@@ -23,7 +27,9 @@ RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/soho
 # /opt/sohoa/include during development, the baked-in copy is used otherwise.
 COPY --chown=airflow:0 pyproject.toml README.md /opt/sohoa/
 COPY --chown=airflow:0 include/ /opt/sohoa/include/
-RUN pip install --no-cache-dir --no-deps -e /opt/sohoa
+RUN pip install --no-cache-dir --no-deps -e /opt/sohoa \
+ && sohoa --help >/dev/null \
+ && tesseract --list-langs
 
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/

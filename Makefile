@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps venv lint bench clean lexicon
+.PHONY: run test system-deps venv lint bench clean lexicon celery-check
 
 run: system-deps venv
 	bash scripts/run_local.sh
@@ -12,6 +12,11 @@ run: system-deps venv
 test: venv
 	bash scripts/install_system_deps.sh --test
 	bash scripts/test.sh
+
+# CeleryExecutor without Docker: api-server, scheduler, dag-processor, triggerer and two
+# Celery workers on the local PostgreSQL and Redis; the small sample through every DAG.
+celery-check: system-deps venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH="$(CURDIR)/include" $(VENV)/bin/python scripts/celery_check.py $(ARGS)
 
 system-deps:
 	bash scripts/install_system_deps.sh

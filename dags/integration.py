@@ -17,8 +17,8 @@ from sohoa import pipeline
 from sohoa.airflow_glue import ASSETS, phase_dag, shared_engine
 
 
-def _run(agency, file_ref=None):
-    return pipeline.run_integration(agency, file_ref, shared_engine=shared_engine())
+def _run(agency, file_ref=None, force=False):
+    return pipeline.run_integration(agency, file_ref, shared_engine=shared_engine(), force=force)
 
 
 dag = phase_dag(

@@ -37,8 +37,8 @@ def _agencies(agency):
     return sorted(codes)
 
 
-def _run(agency):
-    return pipeline.run_intake(agency)
+def _run(agency, force=False):
+    return pipeline.run_intake(agency, force=force)
 
 
 dag = phase_dag(
@@ -50,4 +50,5 @@ dag = phase_dag(
     outlet=ASSETS["inventoried"],
     tags=["inventory", "phase-1"],
     takes_file=False,
+    unit="danh mục",
 )

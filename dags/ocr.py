@@ -12,7 +12,10 @@ reason and the rest of the file completes; a crash leaves no half-written PDF.
 
 Runs when `sohoa_qc_checked` (or `sohoa_qc_accepted`, pages a reviewer accepted) is
 announced; trigger with **agency** / **file** to rerun.
-One agency at a time: each task already keeps both cores busy. Announces `sohoa_ocr_done`.
+One agency at a time: each task already keeps both cores busy; the task runs in its own
+Celery queue and pool (`SOHOA_OCR_QUEUE` / `SOHOA_OCR_POOL`, default `sohoa_ocr`), so the
+other phases never wait behind it. **Làm lại (force)** redoes a file even when its inputs
+are unchanged. Announces `sohoa_ocr_done`.
 """
 
 from sohoa import pipeline
@@ -27,4 +30,5 @@ dag = phase_dag(
     outlet=ASSETS["ocr_done"],
     tags=["ocr", "pdfa", "phase-4"],
     max_parallel=1,
+    heavy=True,  # own Celery queue and pool: intake and reports never wait behind OCR
 )

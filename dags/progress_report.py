@@ -28,8 +28,9 @@ from airflow.sdk import (AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, 
                          task)
 
 from sohoa import pipeline
-from sohoa.airflow_glue import ASSETS, DEFAULT_ARGS, email_report, report_day
+from sohoa.airflow_glue import ASSETS, DEFAULT_ARGS, email_report, report_day, set_run_note
 from sohoa.core import calendar
+from sohoa.core.run_notes import report_note
 
 
 @dag(
@@ -51,11 +52,12 @@ from sohoa.core import calendar
 )
 def progress_report():
     @task(outlets=[ASSETS["report"]])
-    def build(params=None) -> dict:
+    def build(params=None, dag_run=None) -> dict:
         pipeline.prepare_database()
         as_of = (date.fromisoformat(params["as_of"]) if params.get("as_of")
                  else report_day(get_current_context()))
         out = pipeline.run_report(as_of)
+        set_run_note("progress_report", dag_run.run_id, report_note(out["totals"]))
         return {k: out[k] for k in ("xlsx_key", "html_key", "report_run_id", "totals")}
 
     @task

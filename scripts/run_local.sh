@@ -12,6 +12,18 @@ if [ ! -f "$SOHOA_HOME/sample/manifest.json" ]; then
 fi
 sohoa agencies load "$SOHOA_HOME/sample/agencies.csv" --plans "$SOHOA_HOME/sample/plans.csv" >/dev/null
 
+# Airflow's metadata DB first, so the OCR pool exists before the scheduler places tasks
+# (the OCR task asks for pool sohoa_ocr; the queue is ignored by LocalExecutor).
+airflow db migrate >/dev/null
+airflow pools set "${SOHOA_OCR_POOL:-sohoa_ocr}" 1 "OCR (nặng): một tác vụ một lúc" >/dev/null
+
+# The admin's password (kept across runs); the run notes are written with it through
+# the REST API (connection sohoa_airflow_api).
+PASSFILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+[ -f "$PASSFILE" ] || python -c 'import json,secrets,sys; json.dump({"admin": secrets.token_hex(12)}, open(sys.argv[1], "w"))' "$PASSFILE"
+ADMIN_PW="$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["admin"])' "$PASSFILE")"
+export AIRFLOW_CONN_SOHOA_AIRFLOW_API="http://admin:${ADMIN_PW}@127.0.0.1:8080"
+
 LOG="$AIRFLOW_HOME/standalone.log"
 echo "Starting Airflow standalone (log: $LOG) ..."
 # Its own process group, so stopping `make run` stops every Airflow component with it.
@@ -24,7 +36,6 @@ for _ in $(seq 1 180); do
   kill -0 $AF_PID 2>/dev/null || { echo "Airflow exited; see $LOG"; tail -40 "$LOG"; exit 1; }
   sleep 2
 done
-PASSFILE="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 cat <<MSG
 
   sohoa is running.

@@ -83,6 +83,19 @@ class S3Server:
         req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=10).close()
 
+    def start_again(self, timeout: float = 30) -> None:
+        """After ``stop()``: serve again on the same port. In thread mode moto's buckets
+        live in this process, not in the server, so every object is still there (an
+        outage, not a data loss)."""
+        if self._handle is not None:
+            raise RuntimeError("the server is running")
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        server.start()
+        self._handle = server
+        _wait_until_up(self.endpoint_url, timeout)
+
     def stop(self) -> None:
         handle, self._handle = self._handle, None
         if handle is None:

@@ -1,4 +1,5 @@
-"""docker-compose.yaml: valid for docker-compose, the production shape is all there."""
+"""docker-compose.yaml: valid for docker-compose, the production shape is all there, and
+no default secrets: compose refuses to start without them, .env.example lists them all."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
+ENV_EXAMPLE = ROOT / ".env.example"
+SECRETS = {"POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD",
+           "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY"}
+TEST_SECRETS = {k: f"test-{k.lower()}-S3cret" for k in SECRETS}
+NO_ENV_FILE = Path(tempfile.mkdtemp(prefix="sohoa-compose-")) / "empty.env"
+NO_ENV_FILE.write_text("")
 
 AIRFLOW_SERVICES = {
     "airflow-init": None,
@@ -21,7 +29,8 @@ AIRFLOW_SERVICES = {
     "airflow-scheduler": "scheduler",
     "airflow-dag-processor": "dag-processor",
     "airflow-triggerer": "triggerer",
-    "airflow-worker": "celery worker",
+    "airflow-worker": "celery worker --queues default",
+    "airflow-worker-ocr": "celery worker --queues sohoa_ocr",
 }
 LONG_RUNNING = ["postgres", "redis", "minio"] + [s for s in AIRFLOW_SERVICES if s != "airflow-init"]
 
@@ -34,16 +43,26 @@ def _raw() -> dict:
     return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
 
 
-def _resolved(**env: str) -> dict:
-    """`docker-compose config` output: anchors merged, ${VAR:-default} interpolated."""
+def _compose(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """docker-compose with only ``env`` (no developer's .env: --env-file points nowhere)."""
     clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL")}
     clean.update(env)
-    out = subprocess.run(
-        ["docker-compose", "-f", str(COMPOSE), "config"],
+    return subprocess.run(
+        ["docker-compose", "--env-file", str(NO_ENV_FILE), "-f", str(COMPOSE), "config", *args],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
     )
+
+
+def _resolved(**env: str) -> dict:
+    """`docker-compose config` output: anchors merged, ${VAR:-default} interpolated."""
+    out = _compose(**{**TEST_SECRETS, **env})
     assert out.returncode == 0, out.stderr
     return yaml.safe_load(out.stdout)
+
+
+def _env_example() -> dict[str, str]:
+    return dict(line.split("=", 1) for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#"))
 
 
 def _env(service: dict) -> dict[str, str]:
@@ -55,12 +74,48 @@ def _env(service: dict) -> dict[str, str]:
 
 @needs_compose
 def test_docker_compose_config_is_valid():
-    out = subprocess.run(
-        ["docker-compose", "-f", str(COMPOSE), "config", "-q"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )
+    out = _compose("-q", **TEST_SECRETS)
     assert out.returncode == 0, out.stderr
     assert out.stdout == ""
+    # the documented start: .env.example's values (placeholders) make a valid config
+    out = _compose("-q", **_env_example())
+    assert out.returncode == 0, out.stderr
+
+
+@needs_compose
+@pytest.mark.parametrize("missing", ["AIRFLOW_JWT_SECRET", "POSTGRES_PASSWORD"])
+def test_compose_refuses_to_start_without_a_secret(missing):
+    """Two cases run compose (slow); every secret is checked to be ${VAR:?} below."""
+    env = {k: v for k, v in TEST_SECRETS.items() if k != missing}
+    out = _compose("-q", **env)
+    assert out.returncode != 0
+    assert missing in out.stderr and ".env.example" in out.stderr, out.stderr
+
+
+def _interpolated(text_: str) -> dict[str, str]:
+    """VAR -> its operator (":?" required, ":-" default) for every ${VAR...} compose
+    interpolates ($${VAR} is the container's own, comments are not read)."""
+    body = "\n".join(line.split(" #")[0] for line in text_.splitlines()
+                     if not line.lstrip().startswith("#"))
+    return {m.group(1): m.group(2) or "" for m in
+            re.finditer(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(:[?-])?", body)}
+
+
+def test_no_default_secrets_and_env_example_lists_every_variable():
+    used = _interpolated(COMPOSE.read_text(encoding="utf-8"))
+    example = _env_example()
+    assert set(used) <= set(example), f"missing in .env.example: {sorted(set(used) - set(example))}"
+    for name, op in used.items():
+        if name in SECRETS:
+            assert op == ":?", f"{name} must be required (${{{name}:?...}}), not defaulted"
+        elif re.search(r"PASSWORD|SECRET|FERNET", name):
+            pytest.fail(f"{name} looks like a secret but is not in SECRETS")
+    assert SECRETS <= set(used)
+    for name in SECRETS:  # placeholders only, never a value someone could leave running
+        assert example[name] == "change-me", name
+    assert "dev-only" not in COMPOSE.read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ".env.example" in readme and "openssl rand" in readme
 
 
 def _check_shape(doc: dict) -> None:
@@ -124,7 +179,7 @@ def test_resolved_config_has_production_shape():
 
 
 def test_no_literal_secrets_in_compose():
-    """Every password, secret and key comes from ${VAR:-default}, never a bare literal."""
+    """Every password, secret and key comes from ${VAR...}, never a bare literal."""
     doc = _raw()
     secretish = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|FERNET")
     url_with_login = re.compile(r"^[a-z0-9+]+://[^/@]*[^/@:]+@")  # scheme://user[:pw]@host
@@ -159,6 +214,11 @@ def test_credentials_follow_the_environment():
         assert env["AIRFLOW_CONN_SOHOA_SHARED"].rsplit("/", 1)[1] == (
             env["SOHOA_SHARED_DB_URL"].rsplit("/", 1)[1]
         )
+    # One JWT secret (and API secret, Fernet key) in every Airflow process, the given one.
+    for key, var in (("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW_JWT_SECRET"),
+                     ("AIRFLOW__API__SECRET_KEY", "AIRFLOW_API_SECRET_KEY"),
+                     ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_FERNET_KEY")):
+        assert {_env(services[n])[key] for n in AIRFLOW_SERVICES} == {TEST_SECRETS[var]}, key
     # postgres-init creates exactly the databases the services use.
     pg_init = _env(services["postgres-init"])
     worker = _env(services["airflow-worker"])
@@ -170,7 +230,7 @@ def test_dockerfile():
     text = DOCKERFILE.read_text(encoding="utf-8")
     assert re.search(r"^ARG AIRFLOW_IMAGE=apache/airflow:3\.3\.2-python3\.11$", text, re.M)
     assert re.search(r"^FROM \$\{AIRFLOW_IMAGE\}$", text, re.M)
-    assert "tesseract-ocr-vie" in text and "tesseract-ocr " in text
+    assert "COPY scripts/system-packages.txt" in text  # the packages: tests/test_image.py
     assert "-r /opt/sohoa/requirements.txt" in text
     assert "pip install --no-cache-dir --no-deps -e /opt/sohoa" in text
     assert re.search(r"^USER airflow$", text, re.M)  # pip must not run as root in this image

@@ -8,12 +8,20 @@ something for them and not otherwise.
 
 from __future__ import annotations
 
+import inspect
+import logging
+import os
+import socket
 from datetime import date, datetime, timedelta
 from typing import Callable
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from sohoa.core import events
 from sohoa.core.config import get_settings
+from sohoa.core.run_notes import run_note
+
+log = logging.getLogger(__name__)
 
 ASSETS = {
     "inventoried": Asset(name="sohoa_inventoried", uri="sohoa://phase/inventoried"),
@@ -32,7 +40,8 @@ ASSETS = {
 DEFAULT_ARGS = {
     "owner": "sohoa",
     "retries": 2,
-    "retry_delay": timedelta(minutes=1),
+    # SOHOA_TASK_RETRY_DELAY (seconds) shortens it for fault drills (scripts/celery_check.py)
+    "retry_delay": timedelta(seconds=int(os.environ.get("SOHOA_TASK_RETRY_DELAY") or 60)),
 }
 
 RERUN_PARAMS = {
@@ -40,7 +49,72 @@ RERUN_PARAMS = {
                     description="Chỉ chạy cho một cơ quan (ví dụ G01). Để trống: tất cả."),
     "file": Param(None, type=["null", "string"], title="Hồ sơ",
                   description="Chỉ chạy cho một hồ sơ: mã hồ sơ, hoặc MÃ_CƠ_QUAN/số ký hiệu."),
+    "force": Param(False, type="boolean", title="Làm lại (force)",
+                   description="Làm lại cơ quan / hồ sơ đã chọn dù dữ liệu vào không đổi "
+                               "(ghi sự kiện kèm tên người chạy)."),
 }
+
+# Heavy work (OCR) gets its own Celery queue and Airflow pool, so intake, arrangement
+# and reporting never wait behind it. Under LocalExecutor / `airflow standalone` the
+# queue is ignored; the pool must exist (scripts/run_local.sh and celery_check create it).
+HEAVY_QUEUE_ENV, HEAVY_POOL_ENV = "SOHOA_OCR_QUEUE", "SOHOA_OCR_POOL"
+DEFAULT_HEAVY_QUEUE, DEFAULT_HEAVY_POOL = "sohoa_ocr", "sohoa_ocr"
+API_CONN_ENV, DEFAULT_API_CONN = "SOHOA_AIRFLOW_API_CONN_ID", "sohoa_airflow_api"
+
+
+def heavy_queue() -> str:
+    return os.environ.get(HEAVY_QUEUE_ENV) or DEFAULT_HEAVY_QUEUE
+
+
+def heavy_pool() -> str:
+    return os.environ.get(HEAVY_POOL_ENV) or DEFAULT_HEAVY_POOL
+
+
+def worker_hostname() -> str:
+    """``[core] hostname_callable`` for workers: SOHOA_WORKER_HOSTNAME when set (two
+    Celery workers on one machine tell their task instances apart), else the FQDN."""
+    return os.environ.get("SOHOA_WORKER_HOSTNAME") or socket.getfqdn()
+
+
+def set_run_note(dag_id: str, run_id: str, note: str) -> bool:
+    """Write ``note`` on the DAG run through Airflow's REST API (PATCH .../dagRuns/{run_id},
+    the documented way: a task cannot set its run's note through the Task SDK). Needs the
+    HTTP connection SOHOA_AIRFLOW_API_CONN_ID (default ``sohoa_airflow_api``, e.g.
+    ``AIRFLOW_CONN_SOHOA_AIRFLOW_API=http://user:password@127.0.0.1:8080``); without it
+    the note is only logged and returned. Never fails the run."""
+    import httpx
+    from airflow.sdk import BaseHook
+
+    conn_id = os.environ.get(API_CONN_ENV) or DEFAULT_API_CONN
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception:  # noqa: BLE001 - not configured: the note stays in the log and XCom
+        log.info("no connection %s: run note not written: %s", conn_id, note)
+        return False
+    base = f"{conn.schema or 'http'}://{conn.host}:{conn.port or 8080}"
+    if conn.schema and conn.schema not in ("http", "https"):
+        base = f"http://{conn.host}:{conn.port or 8080}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            tok = http.post("/auth/token", json={"username": conn.login,
+                                                 "password": conn.password})
+            tok.raise_for_status()
+            r = http.patch(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}",
+                           params={"update_mask": "note"}, json={"note": note},
+                           headers={"Authorization": f"Bearer {tok.json()['access_token']}"})
+            r.raise_for_status()
+    except Exception as exc:  # noqa: BLE001 - a missing note never fails the phase
+        log.warning("run note not written through %s: %s", base, exc)
+        return False
+    return True
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def shared_engine():
@@ -68,9 +142,18 @@ def phase_dag(
     takes_file: bool = True,
     max_parallel: int = 2,
     prepare: Callable[[], object] | None = None,
+    heavy: bool = False,
+    unit: str = "hồ sơ",
 ):
     """``prepare``: run by the first task after the project database's migrations
-    (integration: the shared database's contract migrations)."""
+    (integration: the shared database's contract migrations). ``heavy``: the per-agency
+    task runs in the heavy queue and pool (OCR). ``unit``: what the run note counts
+    ("hồ sơ", "danh mục")."""
+    params = dict(RERUN_PARAMS) if takes_file else {
+        k: v for k, v in RERUN_PARAMS.items() if k != "file"}
+    takes_force = _accepts(runner, "force")
+    placement = {"queue": heavy_queue(), "pool": heavy_pool()} if heavy else {}
+
     @dag(
         dag_id=dag_id,
         schedule=schedule,
@@ -78,26 +161,35 @@ def phase_dag(
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
-        params=RERUN_PARAMS if takes_file else {"agency": RERUN_PARAMS["agency"]},
+        params=params,
         tags=["sohoa", *tags],
         doc_md=doc_md,
     )
     def phase():
         @task
         def find_agencies() -> list[str]:
-            from sohoa.pipeline import prepare_database
+            from sohoa.pipeline import agencies_to_force, prepare_database
 
             prepare_database()
             if prepare is not None:
                 prepare()
-            return lister(get_current_context()["params"].get("agency"))
+            p = get_current_context()["params"]
+            listed = lister(p.get("agency"))
+            if p.get("force") and takes_force and takes_file:
+                # work already done is what force redoes: its agencies count too
+                return agencies_to_force(listed, p.get("agency"))
+            return listed
 
-        @task(max_active_tis_per_dag=max_parallel, map_index_template="{{ agency_code }}")
+        @task(max_active_tis_per_dag=max_parallel, map_index_template="{{ agency_code }}",
+              **placement)
         def process(agency: str) -> dict:
             ctx = get_current_context()
             ctx["agency_code"] = agency  # label of the mapped task in the UI
             kwargs = {"file_ref": ctx["params"].get("file")} if takes_file else {}
-            return runner(agency, **kwargs)
+            if takes_force:
+                kwargs["force"] = bool(ctx["params"].get("force"))
+            with events.operator(_operator(ctx)):
+                return runner(agency, **kwargs)
 
         @task.short_circuit(ignore_downstream_trigger_rules=False)
         def anything_changed(results: list[dict]) -> bool:
@@ -109,8 +201,27 @@ def phase_dag(
                     "checked", "repaired", "unrepaired", "lost")
             return {k: sum(r.get(k, 0) or 0 for r in results) for k in keys}
 
-        results = process.expand(agency=find_agencies())
+        @task(trigger_rule="all_done")
+        def write_note(agencies: list[str] | None, results: list[dict] | None) -> str:
+            """The run's Vietnamese note (also this task's XCom), even when some agency
+            failed: done, redone, unchanged, rejected, failed."""
+            ctx = get_current_context()
+            agencies = list(agencies or [])
+            got = [r for r in (results or []) if r]
+            failed = _failed_map_labels(ctx, agencies)
+            p = ctx["params"]
+            target = " / ".join(x for x in (p.get("agency"), p.get("file")) if x) or None
+            note = run_note([r.get("outcome") for r in got], unit=unit, agencies=agencies,
+                            failed_agencies=failed, force=bool(p.get("force")),
+                            operator=_operator(ctx), target=target)
+            log.info("run note: %s", note)
+            set_run_note(ctx["dag"].dag_id, ctx["run_id"], note)
+            return note
+
+        agencies = find_agencies()
+        results = process.expand(agency=agencies)
         anything_changed(results) >> announce(results)
+        write_note(agencies, results)
 
     return phase()
 
@@ -267,3 +378,28 @@ def review_dag(dag_id: str, *, doc_md: str, schedule, tags: list[str]):
         pages_accepted(answers.output) >> announce(answers.output)
 
     return review()
+
+
+def _operator(ctx) -> str | None:
+    """The user who triggered this run (None for scheduled and asset-triggered runs)."""
+    run = ctx.get("dag_run")
+    return getattr(run, "triggering_user_name", None) if run is not None else None
+
+
+def _failed_map_labels(ctx, agencies: list[str]) -> list[str]:
+    """Agencies whose mapped ``process`` task did not succeed in this run."""
+    ti = ctx["ti"]
+    states = {}
+    try:
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id],
+                                    task_ids=["process"]) or {}
+    except Exception as exc:  # noqa: BLE001 - the note then counts only what it has
+        log.warning("task states not available: %s", exc)
+        return []
+    run_states = states.get(ti.run_id, {})
+    out = []
+    for i, code in enumerate(agencies):
+        st = run_states.get(f"process_{i}")
+        if st is not None and str(st) != "success":
+            out.append(code)
+    return out

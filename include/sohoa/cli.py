@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from datetime import date
@@ -121,9 +122,11 @@ def cmd_describe(args) -> int:
 
 
 def cmd_pipeline(args) -> int:
+    from sohoa.core import events
     from sohoa.pipeline import run_all
 
-    _print(run_all(args.agency, args.file))  # the summary on stdout, progress on stderr
+    with events.operator(getpass.getuser() if args.force else None):
+        _print(run_all(args.agency, args.file, force=args.force))  # the summary on stdout, progress on stderr
     return 0
 
 
@@ -350,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--file")
     s.add_argument("--json", action="store_true",
                    help="machine use: only the JSON summary, no progress line")
+    s.add_argument("--force", action="store_true",
+                   help="làm lại (force): redo even what is unchanged")
     s.set_defaults(func=cmd_pipeline)
 
     s = sub.add_parser("aip", help="build the E-ARK AIPs of integrated files")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sohoa.arrangement import phase as arrangement
 
 from sohoa.core import events
+from sohoa.core.run_notes import outcome
 
 from sohoa.description import phase as description
 from sohoa.description import review
@@ -56,10 +57,21 @@ def agencies_with_work(statuses: tuple[str, ...] | None, agency: str | None = No
         return list(dict.fromkeys(s.scalars(q)))
 
 
-def run_intake(agency: str | None = None) -> dict:
+def agencies_to_force(listed: list[str], agency: str | None = None) -> list[str]:
+    """The agencies a forced rerun works on: those with work (``listed``) and those whose
+    files are already done (only the named one when ``agency`` is given)."""
+    with session_scope() as s:
+        q = select(Agency.code).where(Agency.id.in_(select(File.agency_id)))
+        if agency:
+            q = q.where(Agency.code == agency.strip().upper())
+        return sorted(set(listed) | set(s.scalars(q)))
+
+
+def run_intake(agency: str | None = None, force: bool = False) -> dict:
     """Load every list found in the intake folder (and under SOHOA_INTAKE_PREFIX in the
     object store); one bad list never stops the others. Idempotent: a list already
-    loaded (same SHA-256) is skipped, so the scheduled scan needs no manual step."""
+    loaded (same SHA-256) is skipped, so the scheduled scan needs no manual step
+    (``force``: read again all the same)."""
     settings = get_settings()
     storage = get_storage(settings)
     found = [(code, path.name, path.read_bytes, "folder")
@@ -74,7 +86,7 @@ def run_intake(agency: str | None = None) -> dict:
             try:
                 with session_scope() as s:
                     results.append(intake.intake_list(s, storage, code, read(), name,
-                                                      source=source))
+                                                      source=source, force=force))
                 r = results[-1]
                 progress.advance(item=f"{code}/{name}: {r['status']}"
                                       + (f", {r['error_rows']} dòng lỗi" if r.get("error_rows") else ""))
@@ -86,14 +98,18 @@ def run_intake(agency: str | None = None) -> dict:
                                   phase="inventory", action="rejected_list",
                                   details={"agency": code, "filename": name, "error": str(exc)})
                 progress.advance(item=f"{code}/{name}: không nhận được")
-    loaded = [r for r in results if r["status"] == "loaded"]
+    loaded = [r for r in results if r["status"] in ("loaded", "reloaded")]
+    redone = sum(r["status"] == "reloaded" for r in results)
     return {"lists": len(results), "loaded": len(loaded), "failures": failures,
+            "outcome": outcome(done=len(loaded), redone=redone,
+                               unchanged=len(results) - len(loaded), rejected=len(failures)),
             "changed": bool(loaded), "submission_ids": [r["submission_id"] for r in loaded],
             "error_rows": sum(r.get("error_rows", 0) for r in loaded),
             "error_reports": [r["error_report_key"] for r in loaded if r.get("error_report_key")]}
 
 
-def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_arrangement(agency: str | None = None, file_ref: str | None = None,
+                    force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
         h = arrangement.handover(s, agency=agency, file_ref=file_ref)
@@ -110,12 +126,14 @@ def run_arrangement(agency: str | None = None, file_ref: str | None = None) -> d
             if got["errors"]:
                 slips["error_reports"].append(_slip_error_report(path, data, got))
     with session_scope() as s:
-        a = arrangement.arrange(s, agency=agency, file_ref=file_ref)
+        a = arrangement.arrange(s, agency=agency, file_ref=file_ref, force=force)
     return {"handed_over": h["files"], "boxes": h["boxes"], "discrepancies": h["discrepancies"],
             "arranged": a["arranged"], "codes_assigned": a["codes_assigned"],
             "check_failed": len(a["check_failed"]), "record_slips": slips["slips"] + slips["updated"],
             "record_slip_errors": slips["errors"][:50],
             "record_slip_error_reports": slips["error_reports"],
+            "outcome": outcome(done=a["arranged"], redone=a["forced"],
+                               rejected=len(a["check_failed"])),
             "changed": bool(h["files"] or a["arranged"] or slips["slips"] or slips["updated"])}
 
 
@@ -142,21 +160,27 @@ def _slip_error_report(path, data: bytes, got: dict) -> str:
     return key
 
 
-def run_scan_qc(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_scan_qc(agency: str | None = None, file_ref: str | None = None,
+                force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
         out = scan_phase.scan_qc(s, get_storage(settings), settings.delivery_dir,
-                                 agency=agency, file_ref=file_ref)
+                                 agency=agency, file_ref=file_ref, force=force)
     out["changed"] = bool(out["files"])
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["unchanged"],
+                             rejected=out["rejected_files"])
     return out
 
 
-def run_ocr(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_ocr(agency: str | None = None, file_ref: str | None = None,
+            force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
         out = ocr_phase.run_ocr(s, get_storage(settings), agency=agency, file_ref=file_ref,
-                                lang=settings.ocr_lang, workers=settings.workers)
+                                lang=settings.ocr_lang, workers=settings.workers, force=force)
     out["changed"] = bool(out["files"])
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["skipped"],
+                             failed=out["file_errors"])
     return out
 
 
@@ -207,13 +231,14 @@ def migrate_shared(shared_engine: Engine | None = None) -> str:
 
 
 def run_integration(agency: str | None = None, file_ref: str | None = None,
-                    shared_engine: Engine | None = None) -> dict:
+                    shared_engine: Engine | None = None, force: bool = False) -> dict:
     settings = get_settings()
     engine = shared_engine or shared_engine_from_settings()
     with session_scope() as s:
         out = integration.integrate(s, engine, get_storage(settings), agency=agency,
-                                    file_ref=file_ref)
+                                    file_ref=file_ref, force=force)
     out["changed"] = bool(out["files"])
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["unchanged"])
     return out
 
 
@@ -251,16 +276,17 @@ def run_fixity(agency: str | None = None, file_ref: str | None = None, *,
     return out
 
 
-def run_all(agency: str | None = None, file_ref: str | None = None) -> dict:
-    """Every phase in order, without Airflow (CLI `sohoa pipeline`); on a terminal, a
+def run_all(agency: str | None = None, file_ref: str | None = None,
+            force: bool = False) -> dict:
+    """Every phase in order, without Airflow (CLI `sohoa pipeline [--force]`); on a terminal, a
     progress line for the phases and one for the files of the long ones."""
     prepare_database()
-    steps = (("inventory_intake", lambda: run_intake(agency)),
-             ("arrangement", lambda: run_arrangement(agency, file_ref)),
-             ("scan_qc", lambda: run_scan_qc(agency, file_ref)),
-             ("ocr", lambda: run_ocr(agency, file_ref)),
+    steps = (("inventory_intake", lambda: run_intake(agency, force=force)),
+             ("arrangement", lambda: run_arrangement(agency, file_ref, force=force)),
+             ("scan_qc", lambda: run_scan_qc(agency, file_ref, force=force)),
+             ("ocr", lambda: run_ocr(agency, file_ref, force=force)),
              ("description", lambda: run_description(agency, file_ref)),
-             ("integration", lambda: run_integration(agency, file_ref)),
+             ("integration", lambda: run_integration(agency, file_ref, force=force)),
              ("progress_report", run_report))
     out = {}
     with Progress("Các khâu", len(steps), unit="khâu", log=log) as progress:

@@ -74,20 +74,23 @@ def reconcile(session: Session, agency: str | None = None) -> list[dict]:
 
 
 def arrange(session: Session, *, agency: str | None = None, file_ref: str | None = None,
-            style: str | None = None) -> dict:
+            style: str | None = None, force: bool = False) -> dict:
     """Walk each handed-over file through the arrangement steps (DOMAIN.md, TT 16/2023
     subset), one event per step: classified → files formed (file code, retention and
     access set) → record slip entered (the archivists' slip when imported, else one made
     from the list) → checked (code parses, retention and access valid) → boxed/labelled
-    → status "arranged". A file that fails the check stays at its step with the reasons."""
+    → status "arranged". A file that fails the check stays at its step with the reasons.
+    ``force``: files already arranged (not yet scanned) are checked again, one
+    ``forced_rerun`` event each; one that no longer passes goes back to "handed_over"."""
     style = style or os.environ.get("SOHOA_FILE_CODE_STYLE", "2025")
-    files = select_files(session, agency=agency, file_ref=file_ref, statuses=("handed_over",))
+    files = select_files(session, agency=agency, file_ref=file_ref,
+                         statuses=("handed_over", "arranged") if force else ("handed_over",))
     codes = {a.id: a.code for a in session.scalars(select(Agency))}
     slips = {sl.file_id: sl for sl in session.scalars(
         select(RecordSlip).where(RecordSlip.file_id.in_([f.id for f in files])))} if files else {}
     taken = set(session.scalars(select(File.file_code).where(File.file_code.is_not(None))))
     next_seq: dict[tuple[int, int], int] = {}
-    assigned = arranged = 0
+    assigned = arranged = forced = 0
     problems = []
 
     def step(f: File, name: str, **details) -> None:
@@ -96,6 +99,10 @@ def arrange(session: Session, *, agency: str | None = None, file_ref: str | None
                               action=f"step_{name}", details=details or None)
 
     for f in sorted(files, key=lambda f: (f.agency_id, f.source_row or 0, f.id)):
+        if f.status == "arranged":  # only when forced
+            events.record_forced(session, entity="files", entity_id=f.id, phase="arrangement",
+                                 agency_id=f.agency_id, details={"file_code": f.file_code})
+            forced += 1
         step(f, "classified")
         if not f.file_code:
             code = _new_code(session, f, codes[f.agency_id], style, next_seq, taken)
@@ -117,6 +124,8 @@ def arrange(session: Session, *, agency: str | None = None, file_ref: str | None
                 events.record(session, entity="files", entity_id=f.id, phase="arrangement",
                               action="check_failed", agency_id=f.agency_id,
                               details={"reasons": reasons})
+            events.set_status(session, f, "status", "handed_over", phase="arrangement",
+                              action="check_failed_again")  # no-op unless it was arranged
             continue
         step(f, "checked")
         step(f, "boxed", box_no=f.box_no or UNBOXED)
@@ -124,7 +133,7 @@ def arrange(session: Session, *, agency: str | None = None, file_ref: str | None
         arranged += 1
     session.flush()
     return {"files": len(files), "codes_assigned": assigned, "arranged": arranged,
-            "check_failed": problems}
+            "check_failed": problems, "forced": forced}
 
 
 def _new_code(session: Session, f: File, agency_code: str, style: str,

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from sohoa.core.db.models import Event
+
+
+_OPERATOR: ContextVar[str | None] = ContextVar("sohoa_operator", default=None)
+FORCED_REASON = "Làm lại theo yêu cầu (force) dù dữ liệu vào không đổi"
+
+
+@contextlib.contextmanager
+def operator(name: str | None):
+    """Within this block, forced reruns are recorded under the operator ``name`` (the
+    Airflow user who triggered the run, or the CLI user)."""
+    token = _OPERATOR.set(name)
+    try:
+        yield
+    finally:
+        _OPERATOR.reset(token)
+
+
+def record_forced(session: Session, *, entity: str, entity_id: int | None, phase: str,
+                  agency_id: int | None = None, details: dict[str, Any] | None = None) -> Event:
+    """One event per item an operator forced to be redone although its inputs were
+    unchanged; the actor is the operator (``user:<name>``), the task is in the details."""
+    name = _OPERATOR.get()
+    actor = f"user:{name}"[:100] if name else current_actor()
+    return record(session, entity=entity, entity_id=entity_id, phase=phase,
+                  action="forced_rerun", agency_id=agency_id, actor=actor,
+                  details={"reason": FORCED_REASON, "by": current_actor(), **(details or {})})
 
 
 def current_actor() -> str:

@@ -14,7 +14,10 @@ the old object, the new one, or nothing — never a half-written object.
   system supports it, otherwise recomputed by ``stat``.
 * ``S3Storage`` uses one PUT (atomic by S3 semantics) or a multipart upload (the object
   appears only at CompleteMultipartUpload). The SHA-256 goes to ``x-amz-meta-sha256``
-  and the server is asked to verify ``ChecksumSHA256`` where it supports it.
+  and the server is asked to verify ``ChecksumSHA256`` where it supports it. An endpoint
+  that cannot be reached is retried with exponential backoff (``S3RetryPolicy``, from
+  SOHOA_S3_RETRY_* variables) on top of botocore's own retries; when the outage outlasts
+  them the call raises ``StorageUnavailable`` naming the endpoint.
 
 No Airflow import here: this module is plain domain code.
 """
@@ -25,8 +28,10 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
+import time
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -45,14 +50,18 @@ __all__ = [
     "LocalStorage",
     "ObjectInfo",
     "ObjectNotFound",
+    "S3RetryPolicy",
     "S3Storage",
     "Storage",
     "StorageError",
+    "StorageUnavailable",
     "get_storage",
     "normalize_key",
     "sha256_bytes",
     "sha256_file",
 ]
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 TMP_PREFIX = ".sohoa-tmp-"
@@ -81,6 +90,101 @@ class ChecksumMismatch(StorageError):
     def __init__(self, key: str, expected: str, actual: str):
         super().__init__(f"{key}: sha256 {actual} != recorded {expected}")
         self.key, self.expected, self.actual = key, expected, actual
+
+
+class StorageUnavailable(StorageError):
+    """The object store's endpoint could not be reached, retries and backoff included."""
+
+    def __init__(self, endpoint: str, operation: str, attempts: int, seconds: float,
+                 cause: BaseException):
+        super().__init__(
+            f"Không kết nối được kho đối tượng S3 tại {endpoint} ({operation}) sau {attempts} "
+            f"lần thử trong {seconds:.0f} giây; lần chạy sau sẽ làm tiếp. Lỗi: {cause}")
+        self.endpoint, self.operation, self.attempts = endpoint, operation, attempts
+
+
+@dataclass(frozen=True)
+class S3RetryPolicy:
+    """How long an unreachable S3 endpoint is waited for: waits of ``base`` seconds,
+    doubling up to ``max_delay``, while the waits add up to at most ``total`` seconds
+    (default 120: a one-minute outage is ridden out). Each attempt itself is botocore's
+    ``max_attempts`` tries with ``connect_timeout`` / ``read_timeout``."""
+
+    total: float = 120.0
+    base: float = 1.0
+    max_delay: float = 15.0
+    max_attempts: int = 3
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> S3RetryPolicy:
+        def num(name: str, default: float) -> float:
+            value = os.environ.get(name)
+            return float(value) if value not in (None, "") else default
+
+        d = cls()
+        return cls(total=num("SOHOA_S3_RETRY_SECONDS", d.total),
+                   base=num("SOHOA_S3_RETRY_BASE", d.base),
+                   max_delay=num("SOHOA_S3_RETRY_MAX_DELAY", d.max_delay),
+                   max_attempts=int(num("SOHOA_S3_MAX_ATTEMPTS", d.max_attempts)),
+                   connect_timeout=num("SOHOA_S3_CONNECT_TIMEOUT", d.connect_timeout),
+                   read_timeout=num("SOHOA_S3_READ_TIMEOUT", d.read_timeout))
+
+    def delays(self) -> Iterator[float]:
+        """The waits between attempts, in order."""
+        spent, delay = 0.0, self.base
+        while delay > 0 and spent + min(delay, self.max_delay) <= self.total:
+            wait = min(delay, self.max_delay)
+            spent += wait
+            yield wait
+            delay *= 2
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Connection refused/reset, DNS, connect or read timeouts: the endpoint is away."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    return isinstance(exc, (BotoConnectionError, HTTPClientError))
+
+
+class _RetryingClient:
+    """A boto3 S3 client whose calls ride out an unreachable endpoint (S3RetryPolicy)."""
+
+    _PASS = ("get_paginator", "can_paginate", "generate_presigned_url", "close")
+
+    def __init__(self, client: Any, endpoint: str, policy: S3RetryPolicy,
+                 sleep=time.sleep):
+        self._client, self._endpoint, self._policy, self._sleep = client, endpoint, policy, sleep
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("_") or name in self._PASS:
+            return attr
+
+        def call(*args, **kwargs):
+            return self.call(name, lambda: attr(*args, **kwargs))
+
+        return call
+
+    def call(self, operation: str, fn):
+        start, attempt = time.monotonic(), 0
+        delays = self._policy.delays()
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except Exception as exc:
+                if not _unreachable(exc):
+                    raise
+                wait = next(delays, None)
+                if wait is None:
+                    raise StorageUnavailable(self._endpoint, operation, attempt,
+                                             time.monotonic() - start, exc) from exc
+                log.warning("S3 endpoint %s unreachable (%s, attempt %d): %s; retrying in %.1fs",
+                            self._endpoint, operation, attempt, exc, wait)
+                self._sleep(wait)
 
 
 @dataclass(frozen=True)
@@ -418,6 +522,7 @@ class S3Storage(Storage):
         max_concurrency: int = 4,
         page_size: int = 1000,
         client: Any = None,
+        retry: S3RetryPolicy | None = None,
     ):
         import boto3
         from boto3.s3.transfer import TransferConfig
@@ -428,6 +533,7 @@ class S3Storage(Storage):
         self.bucket = bucket
         self.endpoint_url = endpoint_url
         self.page_size = page_size
+        self.retry = retry or S3RetryPolicy.from_env()
         if client is None:
             client = boto3.session.Session().client(
                 "s3",
@@ -439,14 +545,17 @@ class S3Storage(Storage):
                     signature_version="s3v4",
                     # Path style works for MinIO, Ceph, moto and IP endpoints alike.
                     s3={"addressing_style": "path"} if endpoint_url else {},
-                    retries={"max_attempts": 5, "mode": "standard"},
+                    retries={"max_attempts": self.retry.max_attempts, "mode": "standard"},
+                    connect_timeout=self.retry.connect_timeout,
+                    read_timeout=self.retry.read_timeout,
                     # Only send checksums we ask for (SHA-256): the CRC defaults of new
                     # botocore break some S3-compatible servers.
                     request_checksum_calculation="when_required",
                     response_checksum_validation="when_required",
                 ),
             )
-        self.client = client
+        endpoint = endpoint_url or getattr(getattr(client, "meta", None), "endpoint_url", "S3")
+        self.client = _RetryingClient(client, str(endpoint), self.retry)
         self.region = region
         self.transfer_config = TransferConfig(
             multipart_threshold=multipart_threshold,
@@ -571,14 +680,18 @@ class S3Storage(Storage):
         from botocore.exceptions import ClientError
 
         key = normalize_key(key)
+
+        def get() -> bytes:  # the body is read inside the retried call too
+            response = self.client._client.get_object(Bucket=self.bucket, Key=key)
+            with contextlib.closing(response["Body"]) as body:
+                return body.read()
+
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return self.client.call("get_object", get)
         except ClientError as exc:
             if self._is_missing(exc):
                 raise ObjectNotFound(key) from None
             raise
-        with contextlib.closing(response["Body"]) as body:
-            return body.read()
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:
         from botocore.exceptions import ClientError
@@ -660,14 +773,17 @@ class S3Storage(Storage):
 
     def list(self, prefix: str = "") -> Iterator[str]:
         prefix = _normalize_prefix(prefix)
-        paginator = self.client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(
-            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.page_size}
-        )
+        # one retried request per page (a paginator's pages would not be retried)
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix,
+                                  "MaxKeys": self.page_size}
         # S3 returns keys in UTF-8 byte order, which equals code-point (str) order.
-        for page in pages:
+        while True:
+            page = self.client.list_objects_v2(**kwargs)
             for item in page.get("Contents", []):
                 yield item["Key"]
+            if not page.get("IsTruncated"):
+                return
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
     def delete(self, key: str) -> None:
         from botocore.exceptions import ClientError

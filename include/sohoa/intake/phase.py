@@ -27,7 +27,7 @@ from datetime import date, datetime, timezone
 from operator import attrgetter
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from sohoa.core import events
@@ -71,28 +71,38 @@ def list_key(filename: str) -> str:
 
 
 def intake_list(session: Session, storage, agency_code: str, data: bytes, filename: str,
-                *, source: str = "cli") -> dict:
+                *, source: str = "cli", force: bool = False) -> dict:
+    """Load one list. The same bytes again are ``unchanged`` unless ``force``: then the
+    list is read again into its existing submission (its row errors rebuilt, files put
+    back to what the list says) and a ``forced_rerun`` event names the operator."""
     agency = session.scalar(select(Agency).where(Agency.code == agency_code.upper()))
     if agency is None:
         raise IntakeError(f"Không có cơ quan mã '{agency_code}' trong danh mục cơ quan")
     sha = hashlib.sha256(data).hexdigest()
     old = session.scalar(select(InventorySubmission).where(
         InventorySubmission.agency_id == agency.id, InventorySubmission.sha256 == sha))
-    if old is not None:
+    if old is not None and not force:
         return {"submission_id": old.id, "status": "unchanged", "agency": agency.code,
                 "filename": filename}
 
-    name = Path(filename).name
+    name = Path(filename).name if old is None else old.filename
     raw_key = f"intake/{agency.code}/{sha[:16]}/{name}"
-    storage.put_bytes(raw_key, data)
     key = list_key(name)
-    # the submission first: its id goes on every new file, and new files are written to
-    # PostgreSQL while the rest of the list is still being parsed (see _FileStream)
-    sub = InventorySubmission(
-        agency_id=agency.id, filename=name, object_key=raw_key, sha256=sha, total_rows=0,
-        status="loaded", list_key=key, source=source, duplicate_rows=0,
-    )
-    session.add(sub)
+    if old is not None:  # forced: the same submission, read again
+        sub = old
+        session.execute(delete(InventoryRowError).where(InventoryRowError.submission_id == sub.id))
+        events.record_forced(session, entity="inventory_submissions", entity_id=sub.id,
+                             phase="inventory", agency_id=agency.id,
+                             details={"filename": name, "sha256": sha})
+    else:
+        storage.put_bytes(raw_key, data)
+        # the submission first: its id goes on every new file, and new files are written
+        # to PostgreSQL while the rest of the list is still being parsed (see _FileStream)
+        sub = InventorySubmission(
+            agency_id=agency.id, filename=name, object_key=raw_key, sha256=sha, total_rows=0,
+            status="loaded", list_key=key, source=source, duplicate_rows=0,
+        )
+        session.add(sub)
     session.flush()
 
     # the agency's files as tuples (id, notation, list key of the list that gave it, cols...)
@@ -174,7 +184,8 @@ def intake_list(session: Session, storage, agency_code: str, data: bytes, filena
                            "error_report_key": sub.error_report_key,
                            "skipped": len(parsed.skipped)})
     session.flush()
-    return {"submission_id": sub.id, "status": "loaded", "agency": agency.code,
+    return {"submission_id": sub.id, "status": "loaded" if old is None else "reloaded",
+            "agency": agency.code,
             "filename": sub.filename, "total_rows": parsed.total_rows,
             "valid_rows": sub.valid_rows, "error_rows": sub.error_rows,
             "duplicate_rows": sub.duplicate_rows, "created": created, "updated": len(updates),

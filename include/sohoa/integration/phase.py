@@ -321,7 +321,9 @@ def sync_agencies(session: Session, engine: Engine) -> int:
 
 
 def integrate(session: Session, shared_engine: Engine, storage, *, agency: str | None = None,
-              file_ref: str | None = None, chunk: int = CHUNK) -> dict:
+              file_ref: str | None = None, chunk: int = CHUNK, force: bool = False) -> dict:
+    """``force``: files whose content is unchanged are written again too (one
+    ``forced_rerun`` event each)."""
     engine = ensure_contract(shared_engine)
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("ocr_done", "integrated"))
@@ -330,7 +332,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     holder = current_successors(session)
     n_agencies = sync_agencies(session, engine)
-    done = unchanged = n_changes = 0
+    done = unchanged = n_changes = forced = 0
     ids: list[int] = []
     errors: list[dict] = []
     for start in range(0, len(files), chunk):
@@ -349,7 +351,8 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
         with engine.connect() as conn:
             existing = _existing(conn, [r["row"]["file_code"] for r in recs])
             conn.rollback()
-        todo = [r for r in recs if existing[0].get(r["row"]["file_code"], (None,))[0] != r["hash"]]
+        todo = [r for r in recs
+                if force or existing[0].get(r["row"]["file_code"], (None,))[0] != r["hash"]]
         written = set()
         if todo:
             try:
@@ -372,9 +375,14 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
             f, code = rec["file"], rec["row"]["file_code"]
             if code in failed:
                 continue
-            if code not in written and f.integrated_hash == rec["hash"] and f.status == "integrated":
+            same = f.integrated_hash == rec["hash"] and f.status == "integrated"
+            if code not in written and same:
                 unchanged += 1
                 continue
+            if same and force:
+                events.record_forced(session, entity="files", entity_id=f.id, phase="integration",
+                                     agency_id=f.agency_id, details={"file_code": code})
+                forced += 1
             before = {"integrated_hash": f.integrated_hash}
             f.integrated_hash = rec["hash"]
             events.record(session, entity="files", entity_id=f.id, phase="integration",
@@ -393,5 +401,6 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                               phase="integration", action="failed",
                               details={"reason": e["reason"]})
     session.flush()
-    return {"files": done, "unchanged": unchanged, "file_ids": ids, "changes": n_changes,
+    return {"files": done, "unchanged": unchanged, "forced": forced, "file_ids": ids,
+            "changes": n_changes,
             "agencies": n_agencies, "errors": errors}

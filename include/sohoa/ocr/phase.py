@@ -84,18 +84,19 @@ class _Job:
     tmp: Path
     jobs: list[tuple]
     futures: list = field(default_factory=list)
+    forced: bool = False  # redone on an operator's request although unchanged
 
 
 def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: str | None = None,
             lang: str = "vie", workers: int = 2, timeout: int = 120,
-            min_conf: float = ocr.DEFAULT_MIN_CONF) -> dict:
+            min_conf: float = ocr.DEFAULT_MIN_CONF, force: bool = False) -> dict:
     # ocr_done files are looked at too: unchanged ones are skipped, ones with failed
     # pages or changed inputs (new OCR version, languages, metadata) are redone.
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("qc_passed", "ocr_done"))
     summary = {"files": 0, "skipped": 0, "pages": 0, "page_errors": 0, "low_confidence": 0,
-               "file_errors": 0, "file_ids": []}
-    pool = ocr.make_pool(workers) if workers > 1 else None
+               "file_errors": 0, "forced": 0, "file_ids": []}
+    pool = _page_pool(workers) if workers > 1 else None
     pending: deque[_Job] = deque()
     # a live line on a terminal, a log line per file in the task log (core.progress)
     progress = Progress("Nhận dạng chữ", len(files), unit="hồ sơ", log=log)
@@ -129,7 +130,10 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
     try:
         progress.__enter__()
         for f in files:
-            job = _start(session, storage, f, lang=lang, timeout=timeout, min_conf=min_conf)
+            job = _start(session, storage, f, lang=lang, timeout=timeout, min_conf=min_conf,
+                         force=force)
+            if job is not None and job.forced:
+                summary["forced"] += 1
             if job is None:
                 session.commit()
                 summary["skipped"] += 1
@@ -152,6 +156,26 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
     return summary
 
 
+def _page_pool(workers: int):
+    """The page pool. Under Celery, Airflow runs the task in a process forked from
+    Celery's prefork pool worker (billiard), which leaves multiprocessing's view of the
+    current process daemonic and with billiard's authkey; multiprocessing then refuses to
+    start the pool ("daemonic processes are not allowed to have children", "Pickling an
+    AuthenticationString object is disallowed"). The task process is no multiprocessing
+    child of anyone, so both inherited settings are put back to a plain process's."""
+    import multiprocessing as mp
+    from multiprocessing.process import AuthenticationString
+
+    config = mp.current_process()._config
+    if config.get("daemon"):
+        log.info("clearing the daemon flag inherited from the Celery pool worker")
+        config["daemon"] = False
+    key = config.get("authkey")
+    if key is not None and type(key) is not AuthenticationString:
+        config["authkey"] = AuthenticationString(bytes(key))
+    return ocr.make_pool(workers)
+
+
 def _submit(pool, job: _Job, workers: int):
     """Queue a file's pages; a pool broken by a crashed worker is replaced (its pages
     already queued report 'worker failed')."""
@@ -161,14 +185,15 @@ def _submit(pool, job: _Job, workers: int):
         job.futures = [pool.submit(ocr._ocr_job, j) for j in job.jobs]
     except BrokenProcessPool:
         pool.shutdown(cancel_futures=True)
-        pool = ocr.make_pool(workers)
+        pool = _page_pool(workers)
         job.futures = [pool.submit(ocr._ocr_job, j) for j in job.jobs]
     return pool
 
 
 def _start(session: Session, storage, f: File, *, lang: str, timeout: int,
-           min_conf: float) -> _Job | None:
-    """Skip an unchanged file, or download its pages and prepare the page jobs."""
+           min_conf: float, force: bool = False) -> _Job | None:
+    """Skip an unchanged file (unless ``force``), or download its pages and prepare the
+    page jobs."""
     agency = session.get(Agency, f.agency_id)
     pages = list(session.scalars(select(Page).where(Page.file_id == f.id,
                                                     Page.qc_verdict != "reject")
@@ -176,9 +201,13 @@ def _start(session: Session, storage, f: File, *, lang: str, timeout: int,
     metadata = file_metadata(f, agency)
     in_hash = ocr_input_hash(pages, lang, metadata, min_conf)
     key = pdf_key(agency.code, f.file_code or f"{agency.code}-{f.id}")
-    if f.ocr_input_hash == in_hash and f.pdf_key == key and storage.exists(key):
+    unchanged = f.ocr_input_hash == in_hash and f.pdf_key == key and storage.exists(key)
+    if unchanged and not force:
         events.set_status(session, f, "status", "ocr_done", phase="ocr", action="ocr_reused")
         return None
+    if unchanged:
+        events.record_forced(session, entity="files", entity_id=f.id, phase="ocr",
+                             agency_id=f.agency_id, details={"ocr_input_hash": in_hash})
     tmp = Path(tempfile.mkdtemp(prefix="sohoa-ocr-"))
     paths, hints = [], {}
     for i, p in enumerate(pages, start=1):
@@ -195,7 +224,8 @@ def _start(session: Session, storage, f: File, *, lang: str, timeout: int,
         hints[i] = {"rotate": _orientation(p), "dpi": int(p.dpi) if p.dpi else None,
                     "deskew_deg": -float(skew) if skew is not None else None}
     jobs = ocr.page_jobs(paths, lang=lang, hints=hints, timeout=timeout, min_conf=min_conf)
-    return _Job(f.id, [p.id for p in pages], key, in_hash, metadata, tmp, jobs)
+    return _Job(f.id, [p.id for p in pages], key, in_hash, metadata, tmp, jobs,
+                forced=unchanged)
 
 
 def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:

@@ -97,13 +97,17 @@ def read_manifest(folder: Path) -> dict:
 
 def scan_qc(session: Session, storage, delivery_dir: Path, *, agency: str | None = None,
             file_ref: str | None = None, station: str | None = None,
-            thresholds: Thresholds | None = None) -> dict:
+            thresholds: Thresholds | None = None, force: bool = False) -> dict:
+    """``force``: deliveries already checked are checked again (files that passed QC
+    included, never a file OCR already took), one ``forced_rerun`` event per file."""
     t = thresholds or Thresholds.from_env()
-    files = select_files(session, agency=agency, file_ref=file_ref, statuses=READY_STATUSES)
+    files = select_files(session, agency=agency, file_ref=file_ref,
+                         statuses=READY_STATUSES + (("qc_passed",) if force else ()))
     codes = {a.id: a.code for a in session.scalars(select(Agency))}
     summary = {"files": 0, "unchanged": 0, "awaiting_delivery": 0, "pages": 0,
                "pass": 0, "fixable": 0, "reject": 0, "derivatives": 0,
-               "rescans_opened": 0, "rescans_closed": 0, "file_ids": []}
+               "rescans_opened": 0, "rescans_closed": 0, "rejected_files": 0, "forced": 0,
+               "file_ids": []}
     # a live line on a terminal, a log line per file in the task log (core.progress)
     with Progress("Kiểm tra ảnh", len(files), unit="hồ sơ", log=log) as progress:
         for f in files:
@@ -117,12 +121,14 @@ def scan_qc(session: Session, storage, delivery_dir: Path, *, agency: str | None
             info = read_manifest(folder)
             outcome = check_delivery(session, storage, f, codes[f.agency_id], sources,
                                      info.get("station") or station, thresholds=t,
-                                     operator=info.get("operator"))
+                                     operator=info.get("operator"), force=force)
             if outcome is None:
                 summary["unchanged"] += 1
                 progress.advance(item=f"{name}: không đổi")
                 continue
             summary["files"] += 1
+            summary["forced"] += outcome.get("forced", 0)
+            summary["rejected_files"] += f.status == "qc_rejected"
             summary["file_ids"].append(f.id)
             for k in ("pages", "pass", "fixable", "reject", "derivatives", "rescans_opened",
                       "rescans_closed"):
@@ -138,15 +144,19 @@ def _scan_key(agency_code: str, f: File, sha: str, suffix: str) -> str:
 
 def check_delivery(session: Session, storage, f: File, agency_code: str, images: list[Path],
                    station: str | None, *, thresholds: Thresholds | None = None,
-                   operator: str | None = None) -> dict | None:
+                   operator: str | None = None, force: bool = False) -> dict | None:
     t = thresholds or Thresholds.from_env()
     hashes = [sha256_file(p) for p in images]
     manifest = hashlib.sha256("\n".join(f"{qc.display_name(p.name)}:{h}"
                                         for p, h in zip(images, hashes)).encode()).hexdigest()
     delivery = session.scalar(select(ScanDelivery).where(ScanDelivery.file_id == f.id,
                                                          ScanDelivery.manifest_sha256 == manifest))
-    if delivery is not None and f.status != "scanned":
+    forced = delivery is not None and f.status != "scanned"
+    if forced and not force:
         return None  # this exact delivery was already checked
+    if forced:
+        events.record_forced(session, entity="files", entity_id=f.id, phase="scan_qc",
+                             agency_id=f.agency_id, details={"delivery_id": delivery.id})
     if delivery is None:
         delivery = ScanDelivery(file_id=f.id, source=qc.display_name(images[0].parent),
                                 station=station, operator=operator,
@@ -263,6 +273,7 @@ def check_delivery(session: Session, storage, f: File, agency_code: str, images:
                       phase="scan_qc", action="qc_done",
                       details={k: counts[k] for k in ("pages", "pass", "fixable", "reject")}
                       | {"issues": issues, "delivery_id": delivery.id})
+    counts["forced"] = int(forced)
     return counts
 
 
