@@ -11,14 +11,13 @@ import sys
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
-from test_reports import AS_OF, PUBLIC_RESCAN_TITLE, SECRET, build_programme
-
 from sohoa.core.db import counters
-
-from sohoa.reporting import numbers as report_numbers, weekly
 from sohoa.core.db.models import Agency, File, InventoryRowError, InventorySubmission, Page
 from sohoa.core.db.session import session_scope
+from sohoa.reporting import numbers as report_numbers
+from sohoa.reporting import weekly
+from sqlalchemy import func, select, text
+from test_reports import AS_OF, PUBLIC_RESCAN_TITLE, SECRET, build_programme
 
 SECRET_ROW_VALUE = "Danh sách cán bộ diện MẬT 2018"
 DAY = AS_OF.isoformat()

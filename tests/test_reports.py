@@ -7,9 +7,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
-
-from sohoa.reporting import numbers as report_numbers, weekly, xlsx
 from sohoa.core.db.models import (
     Agency,
     Event,
@@ -21,6 +18,9 @@ from sohoa.core.db.models import (
     RescanRequest,
 )
 from sohoa.core.db.session import session_scope
+from sohoa.reporting import numbers as report_numbers
+from sohoa.reporting import weekly, xlsx
+from sqlalchemy import func, select
 
 AS_OF = date(2025, 9, 17)  # a Wednesday; week starts Monday 2025-09-15
 SECRET = "Hồ sơ MẬT về nhân sự lãnh đạo 2019"
