@@ -241,6 +241,15 @@ def test_past_report_rebuilt_after_more_work_gives_the_same_numbers(engine):
     then = json.loads(first)["numbers"]["programme"]
     assert prog["files"]["inventoried"] == then["files"]["inventoried"] + 3
     assert prog["rejected_inventory_rows"] == then["rejected_inventory_rows"] + 2
+    # an agency's page for that day (only its own events read) agrees with the report
+    with session_scope(engine) as s:
+        members = report_numbers.rollup_member_ids(s, ids["G01"], day)
+        page = report_numbers.progress_numbers(s, day, agency_ids=members)
+    full = {r["code"]: r for r in json.loads(first)["numbers"]["agencies"]}
+    mine = {r["code"]: json.loads(json.dumps(weekly._jsonable(r))) for r in page["agencies"]}
+    for code in mine:
+        for key in ("files", "pages", "qc_reject_by_reason", "rejected_inventory_rows"):
+            assert mine[code][key] == full[code][key], (code, key)
     # the report's own numbers (totals and workbook) are those of the day too
     storage = MemStorage()
     with session_scope(engine) as s:

@@ -46,19 +46,22 @@ def counts_at(session: Session, end: datetime,
     for aid, m in counters.read(conn, agency_ids).items():
         out[aid].update(m)
     wanted = None if agency_ids is None else set(agency_ids)
-    for aid, metric, n in (*_file_changes(session, end), *_page_changes(session, end)):
+    # events carry their agency: an agency page only reads its own (and any without one)
+    mine = [] if agency_ids is None else [
+        or_(Event.agency_id.in_(list(agency_ids)), Event.agency_id.is_(None))]
+    for aid, metric, n in (*_file_changes(session, end, mine), *_page_changes(session, end, mine)):
         if aid is None or (wanted is not None and aid not in wanted):
             continue
         out[aid][metric] = out[aid].get(metric, 0) + n
     return {aid: {k: v for k, v in m.items() if v} for aid, m in out.items()}
 
 
-def _file_changes(session: Session, end: datetime):
+def _file_changes(session: Session, end: datetime, mine: list):
     status = Event.after["status"].as_string()
     rn = func.row_number().over(partition_by=Event.entity_id,
                                 order_by=(Event.occurred_at, Event.id)).label("rn")
     ev = (select(Event.entity_id.label("fid"), Event.before, Event.after, rn)
-          .where(Event.entity == "files", Event.occurred_at >= end, status.is_not(None))
+          .where(Event.entity == "files", Event.occurred_at >= end, status.is_not(None), *mine)
           .subquery("ev"))
     q = (select(ev.c.fid, ev.c.before, ev.c.after, File.agency_id, File.status)
          .join(File, File.id == ev.c.fid).where(ev.c.rn == 1))
@@ -103,7 +106,7 @@ def _page_metrics(verdict, defects, ocr_done: bool, low: bool) -> list[str]:
     return out
 
 
-def _first_page_events(end: datetime):
+def _first_page_events(end: datetime, mine: list):
     """Each page's first QC and first OCR event at or after ``end`` (kind, its ``before``
     and the parts of it the SQL pivot needs)."""
     kind = case((Event.action.in_(QC_ACTIONS), literal("qc")), else_=literal("ocr"))
@@ -117,16 +120,16 @@ def _first_page_events(end: datetime):
                    case((b["low_confidence"].as_string().is_not(None), 1), else_=0).label("lp"),
                    case((b["low_confidence"].as_boolean(), 1), else_=0).label("l"), rn)
             .where(Event.entity == "pages", Event.phase.in_(PAGE_PHASES),
-                   Event.action.in_(QC_ACTIONS + OCR_ACTIONS), Event.occurred_at >= end)
+                   Event.action.in_(QC_ACTIONS + OCR_ACTIONS), Event.occurred_at >= end, *mine)
             .subquery("ev"))
 
 
-def _page_changes(session: Session, end: datetime):
+def _page_changes(session: Session, end: datetime, mine: list):
     """Pages changed since ``end``: one SQL pass groups those alike (same agency, same
     state now and then), so a past week's hundreds of thousands of page events come
     back as a few thousand rows; pages rejected now or then (their defects count) are
     taken one by one."""
-    ev = _first_page_events(end)
+    ev = _first_page_events(end, mine)
     first = ev.c.rn == 1
 
     def of(kind, col, default=None):
