@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             except httpx.HTTPError:
                 return False
 
-        wait_for("the api-server", health, 120, cluster)
+        wait_for("the api-server", health, 300, cluster)
         http = cluster.client()
         expected = {"inventory_intake", "arrangement", "scan_qc", "ocr", "integration",
                     "progress_report"}
