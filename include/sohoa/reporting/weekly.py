@@ -21,7 +21,7 @@ from sohoa.core.db.models import (
     ReportRun,
 )
 from sohoa.reporting.html import render_html
-from sohoa.reporting.numbers import REPORT_TZ, open_rescan_items, progress_numbers, report_keys
+from sohoa.reporting.numbers import open_rescan_items, progress_numbers, report_keys
 from sohoa.reporting.xlsx import render_xlsx
 
 
