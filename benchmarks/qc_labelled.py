@@ -21,8 +21,9 @@ scanner's own optical blur (σ up to 1 px at 300 dpi), JPEG q55–70; "blurred" 
 blur of only 2.5–4 px at 300 dpi (the same in mm at 200 dpi), which noise keeps looking
 sharp to a high-pass measure; "cropped" pages half cut at a side as above, half cut across
 their last lines (a short sheet of no standard size, the cut through a line or just under it).
-The edge-blur and paper-size thresholds were set on ``--realistic --seed 5``; other seeds
-(the report uses 12) were not looked at while tuning.
+The edge-blur threshold was set with benchmarks/qc_blur_sweep.py (seed 5) and the paper-size
+rule from the layout rules of NĐ 30/2020, not on this set: ``--realistic --seed 12`` (the
+figure reported) was not looked at while tuning.
 
 Usage:  .venv/bin/python benchmarks/qc_labelled.py [--per-class 16] [--good 64] [--seed 3]
                                                   [--realistic]

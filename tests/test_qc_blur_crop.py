@@ -81,3 +81,19 @@ def test_short_page_with_margins_and_a_full_a4_page_are_not_cropped():
                                         (210, 250, None), (190, 297, None), (120, 80, None)])
 def test_paper_sizes(w, h, name):
     assert paper_size(w, h, T.page_size_tolerance_mm) == name
+
+
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_production_path_reduced_decode_still_sees_the_blur(dpi, tmp_path):
+    """check_path decodes JPEGs reduced for speed, but never below blur_min_dpi."""
+    from sohoa.scan.qc import check_path
+
+    out = {}
+    for name, b in (("sharp", 0.0), ("soft", 2.5)):
+        p = tmp_path / f"{name}.jpg"
+        cv2.imwrite(str(p), scan(dpi, blur_px300=b))
+        c = check_path(p, T)[0]  # no dpi tag in cv2's JPEG: estimated from the A4 size
+        out[name] = c
+    assert out["sharp"].verdict == "pass", out["sharp"].reasons_vi
+    assert "blurred" in out["soft"].defects
+    assert out["soft"].metrics["sharpness"] >= T.min_sharpness  # the old measure alone passes it

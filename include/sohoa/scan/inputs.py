@@ -141,7 +141,7 @@ def _jpeg_flags(dpi_min: float, fast: bool, grey_source: bool, t: Thresholds) ->
     if fast:
         for r, flag in ((8, cv2.IMREAD_REDUCED_GRAYSCALE_8), (4, cv2.IMREAD_REDUCED_GRAYSCALE_4),
                         (2, cv2.IMREAD_REDUCED_GRAYSCALE_2)):
-            if dpi_min / r >= t.work_dpi * 0.999:
+            if dpi_min / r >= max(t.work_dpi, t.blur_min_dpi) * 0.999:  # edge blur needs >= 150
                 return flag | cv2.IMREAD_IGNORE_ORIENTATION
         return cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
     base = cv2.IMREAD_GRAYSCALE if grey_source else cv2.IMREAD_COLOR

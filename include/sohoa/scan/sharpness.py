@@ -12,7 +12,11 @@ patch is smoothed. So, on small patches of full-resolution pixels centred on let
 2. C = the patch's ink-to-paper contrast (5th to 95th percentile); patches of weak
    contrast (seal tint, stains) are skipped;
 3. the steepest slope = a high percentile of the gradient magnitude (Sobel / 8);
-4. s = C / (slope·√(2π)) in pixels, the smoothing removed, divided by the dpi → mm.
+4. s = C / (slope·√(2π)) in pixels, the smoothing and the pixel footprint removed in
+   quadrature, divided by the dpi of the measured image → mm.
+
+QC decodes JPEGs reduced (DCT scaling to ~100–150 dpi, sohoa.scan.inputs) for speed; the
+measure works on that image, so the threshold is calibrated on that production path.
 
 The page's figure is the median over patches (a seal or a signature stroke does not move
 it), reported as ``edge_blur_mm`` and compared with ``max_edge_blur_mm``.
@@ -70,5 +74,6 @@ def edge_blur_mm(grey: np.ndarray, points: np.ndarray, dpi: float) -> tuple[floa
     if not ests:
         return None, 0
     s = float(np.median(ests))
-    blur_px = math.sqrt(max(0.0, s * s - sd * sd))
+    # the smoothing and the pixel's own footprint (a box of 1 px: σ = 1/√12) taken out
+    blur_px = math.sqrt(max(0.0, s * s - sd * sd - 1.0 / 12.0))
     return blur_px / dpi * 25.4, len(ests)

@@ -87,12 +87,17 @@ class Thresholds:
     # measured as the width of the letters' edges at the scanned resolution, after smoothing
     # the noise (sohoa.scan.sharpness: Gaussian-equivalent sigma in mm, the same at 200 and
     # 300 dpi). Measured on rendered A4 pages with grain (σ 4–9 levels) and JPEG q55–70
-    # (benchmarks/qc_labelled.py --realistic, tuning seed 5 only): scanner-sharp
+    # (benchmarks/qc_blur_sweep.py, seed 5; not the labelled set): scanner-sharp
     # pages (optical blur up to 1 px at 300 dpi = 0.085 mm) read 0.01–0.10 mm, 200 dpi pages
     # sitting at the top of that range (pixel size); a Gaussian blur of 2.5 px at 300 dpi
     # (0.21 mm: visibly soft) reads ≥ 0.15, 3 px ≥ 0.18, 4 px ≥ 0.24. 0.125 sits between.
     # The Laplacian rule above stays for heavily blurred clean pages.
     max_edge_blur_mm: float = 0.125
+    # The edge measure needs the letters' strokes several pixels wide: below ~150 dpi 12 pt
+    # strokes are 1–2 px and every page looks soft. So JPEGs are decoded reduced (DCT
+    # scaling, for speed) only down to this resolution: 300 dpi scans at 150 dpi, 200 dpi
+    # scans in full (measured: a sharp 200 dpi page read 0.17 mm when decoded at 100 dpi).
+    blur_min_dpi: float = 150.0
 
     # --- contrast -------------------------------------------------------------
     # Paper level minus median ink level (grey levels, 0-255). Black print scans at
