@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 
 from sohoa.ocr import recognition as ocr
+from sohoa.ocr import prepare as ocr_prepare
+from sohoa.ocr import text as ocr_text
 
 from sohoa.sample import generate as sample
 from sohoa.ocr.pdf import build_pdfa, check_pdf, page_with_image, pdf_text
@@ -108,14 +110,14 @@ def main() -> int:
         t0, c0 = time.perf_counter(), cpu_now()
         raw = [subprocess.run(["tesseract", str(p["file"]), "-", "-l", "vie"], capture_output=True,
                               text=True).stdout for p in pages]
-        rows.append(summarise("raw tesseract", pages, [ocr.cer(r, h) for r, h in zip(refs, raw)],
+        rows.append(summarise("raw tesseract", pages, [ocr_text.cer(r, h) for r, h in zip(refs, raw)],
                               time.perf_counter() - t0, cpu_now() - c0, None))
 
         if not args.no_ocrmypdf and shutil.which("ocrmypdf"):
             parts = []
             for p in pages:  # the scanner's JPEG as is, at its dpi (what a scanner PDF holds)
                 data = p["file"].read_bytes()
-                img, _ = ocr.decode_image(data)
+                img, _ = ocr_prepare.decode_image(data)
                 parts.append(page_with_image(data, img.shape[1], img.shape[0], p["dpi"],
                                              grey=p["mode"] == "L"))
             src, dst = tmp / "in.pdf", tmp / "out.pdf"
@@ -127,14 +129,14 @@ def main() -> int:
             wall, cpu = time.perf_counter() - t0, cpu_now() - c0
             if proc.returncode == 0:
                 texts = pdf_text(dst.read_bytes())
-                rows.append(summarise("ocrmypdf", pages, [ocr.cer(r, h) for r, h in zip(refs, texts)],
+                rows.append(summarise("ocrmypdf", pages, [ocr_text.cer(r, h) for r, h in zip(refs, texts)],
                                       wall, cpu, [dst.stat().st_size / 1024 / n]))
             else:
                 print(f"ocrmypdf failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
 
         t0, c0 = time.perf_counter(), cpu_now()
         res1 = ocr.ocr_pages([p["file"] for p in pages], workers=1)
-        rows.append(summarise("sohoa x1", pages, [ocr.cer(r, x.text) for r, x in zip(refs, res1)],
+        rows.append(summarise("sohoa x1", pages, [ocr_text.cer(r, x.text) for r, x in zip(refs, res1)],
                               time.perf_counter() - t0, cpu_now() - c0,
                               [len(x.pdf) / 1024 for x in res1 if x.pdf]))
 
@@ -144,7 +146,7 @@ def main() -> int:
         res2 = ocr.ocr_pages([p["file"] for p in pages], workers=2, pool=pool)
         wall2 = time.perf_counter() - t0
         pool.shutdown()
-        rows.append(summarise("sohoa x2", pages, [ocr.cer(r, x.text) for r, x in zip(refs, res2)],
+        rows.append(summarise("sohoa x2", pages, [ocr_text.cer(r, x.text) for r, x in zip(refs, res2)],
                               wall2, None, [len(x.pdf) / 1024 for x in res2 if x.pdf]))
 
         print(f"\n{'':<14} {'wall s/p':>8} {'cpu s/p':>8} {'KB/p':>6}   CER % "
@@ -163,14 +165,14 @@ def main() -> int:
               + f"; PDF shown at {'scan dpi' if not ocr.PDF_MAX_DPI else f'≤ {ocr.PDF_MAX_DPI} dpi'}")
         doc = ocr.build_document(res2, {"file_code": "BENCH", "title": "Bench", "language": "vie"})
         info = check_pdf(doc)
-        layer = statistics.mean(ocr.cer(r, t) for r, t in zip(refs, pdf_text(doc)))
+        layer = statistics.mean(ocr_text.cer(r, t) for r, t in zip(refs, pdf_text(doc)))
         print(f"merged PDF/A: {len(doc) / 1024 / n:.0f} KB/page, {info['pdfa']}, problems {info['problems']}; "
               f"text layer (pdftotext) CER {layer * 100:.2f} %")
         print("worst pages (sohoa x2): kind dpi mode rotation deskew conf CER% KB s")
-        worst = sorted(zip(pages, res2), key=lambda t: -ocr.cer(t[0]["text"], t[1].text))[:5]
+        worst = sorted(zip(pages, res2), key=lambda t: -ocr_text.cer(t[0]["text"], t[1].text))[:5]
         for p, x in worst:
             print(f"  {p['kind']:<12} {p['dpi']} {p['mode']} {x.rotation:>4} {x.deskew_deg:>6.2f} "
-                  f"{x.mean_conf or 0:>5.1f} {ocr.cer(p['text'], x.text) * 100:>6.2f} "
+                  f"{x.mean_conf or 0:>5.1f} {ocr_text.cer(p['text'], x.text) * 100:>6.2f} "
                   f"{len(x.pdf or b'') / 1024:>4.0f} {x.seconds:>5.2f} {x.error or ''}")
         print(f"load after: {os.getloadavg()}")
         if args.json:

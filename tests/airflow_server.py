@@ -98,9 +98,8 @@ def api_server(tmp: Path, db_url: str, users: dict[str, str], role: str = "viewe
 
 def programme_db(tmp: Path) -> str:
     """A SQLite project database under ``tmp`` holding the report tests' small programme."""
-    from test_reports import build_programme
-
     from sohoa.core.db.session import make_engine, migrate
+    from test_reports import build_programme
 
     db_url = f"sqlite:///{tmp / 'sohoa.db'}"
     migrate(db_url)

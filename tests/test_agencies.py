@@ -1,12 +1,17 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-
-from sohoa.intake.agencies import (RegistryError, current_successors, load_registry, read_registry_csv,
-                            validate_registry, RegistryRow)
 from sohoa.core.db.models import Agency, Event
 from sohoa.core.db.session import session_scope
+from sohoa.intake.agencies import (
+    RegistryError,
+    RegistryRow,
+    current_successors,
+    load_registry,
+    read_registry_csv,
+    validate_registry,
+)
+from sqlalchemy import select
 
 CSV = """code,name,level,parent_code,status,successor_code,effective_date
 G01,UBND quận Hoàn Kiếm,district,,dissolved,G09,2025-07-01
@@ -100,7 +105,6 @@ def test_registry_xlsx_with_vietnamese_headers_and_values():
     import io
 
     import openpyxl
-
     from sohoa.intake.agencies import read_registry
 
     wb = openpyxl.Workbook()

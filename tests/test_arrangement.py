@@ -2,13 +2,13 @@
 
 from datetime import date
 
-from hypothesis import given, settings, strategies as st
-from sqlalchemy import select
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sohoa.arrangement.phase import arrange, handover
 from sohoa.core.db.models import Agency, Box, Event, File
 from sohoa.core.db.session import session_scope
 from sohoa.core.fields import parse_file_code_2019, parse_file_code_2025
+from sqlalchemy import select
 
 
 def _files(engine, n=5, code="G01"):
@@ -192,10 +192,9 @@ def test_unusable_record_slips_come_back_as_an_excel_list(engine, db_url, tmp_pa
     import io
 
     import openpyxl
-
     from sohoa import pipeline
-    from sohoa.intake.errors_xlsx import SHEET_SLIP_ERRORS, write_slip_error_workbook
     from sohoa.core.storage import LocalStorage
+    from sohoa.intake.errors_xlsx import SHEET_SLIP_ERRORS, write_slip_error_workbook
 
     monkeypatch.setenv("SOHOA_DB_URL", db_url)
     monkeypatch.setenv("SOHOA_STORAGE", "local")

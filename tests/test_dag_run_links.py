@@ -9,8 +9,8 @@ the plugin, as a manager's clicks would.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 from pathlib import Path
+from urllib.parse import quote
 
 import airflow_server
 import httpx

@@ -11,14 +11,13 @@ import sys
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
-from test_reports import AS_OF, PUBLIC_RESCAN_TITLE, SECRET, build_programme
-
 from sohoa.core.db import counters
-
-from sohoa.reporting import weekly as reports
 from sohoa.core.db.models import Agency, File, InventoryRowError, InventorySubmission, Page
 from sohoa.core.db.session import session_scope
+from sohoa.reporting import numbers as report_numbers
+from sohoa.reporting import weekly
+from sqlalchemy import func, select, text
+from test_reports import AS_OF, PUBLIC_RESCAN_TITLE, SECRET, build_programme
 
 SECRET_ROW_VALUE = "Danh sách cán bộ diện MẬT 2018"
 DAY = AS_OF.isoformat()
@@ -145,7 +144,7 @@ def test_json_numbers_equal_the_database(client, engine):
     assert body["programme"]["files"]["inventoried"] == sum(files.values())
     # Same numbers as the weekly report's function.
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
     for a in n["agencies"]:
         g = got[a["code"]]
         assert g["files"] == a["files"] and g["risk_reasons"] == a["risk_reasons"]
@@ -212,7 +211,7 @@ def test_agency_page_never_shows_restricted_content(client, engine):
 
     api = client.get(f"/sohoa/api/agency/G01?as_of={DAY}").json()
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
     ref = next(a for a in n["agencies"] if a["code"] == "G01")
     assert api["agency"]["files"] == ref["files"]
     assert [w["integrated"] for w in api["agency"]["weekly"]] == [w["integrated"] for w in ref["weekly"]]
@@ -316,7 +315,7 @@ def test_weekly_reports_are_served_and_linked_from_the_run(client, engine, monke
 
     monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "scheduled__2025-09-15T00:00:00+00:00")
     with session_scope(engine) as s:
-        out = reports.build_weekly_report(s, get_storage(), AS_OF)
+        out = weekly.build_weekly_report(s, get_storage(), AS_OF)
     listing = client.get("/sohoa/reports")
     assert listing.status_code == 200 and f"/sohoa/reports/{out['report_run_id']}.html" in listing.text
     html = client.get(f"/sohoa/reports/{out['report_run_id']}.html")

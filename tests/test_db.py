@@ -1,12 +1,11 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
-
 from sohoa.core import events
 from sohoa.core.db.models import Agency, Base, Event, File
 from sohoa.core.db.session import migrate, session_scope
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 
 
 def test_migration_matches_models(engine):
@@ -64,7 +63,6 @@ def test_an_existing_database_keeps_upgrading(db_url):
             == RELEASED_HEADS
     migrate(db_url)  # to today's heads, from the older layout's revisions
     from alembic.script import ScriptDirectory
-
     from sohoa.core.db.session import alembic_config
 
     heads = set(ScriptDirectory.from_config(alembic_config(db_url)).get_heads())

@@ -13,12 +13,18 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from sqlalchemy import func, select
-
-from sohoa.core.db.models import (Event, File, InventoryRowError, InventorySubmission, ReportRun, RescanRequest)
+from sohoa.core.db.models import (
+    Event,
+    File,
+    InventoryRowError,
+    InventorySubmission,
+    ReportRun,
+    RescanRequest,
+)
 from sohoa.core.db.session import make_engine, migrate, session_scope
 from sohoa.integration.phase import shared_files
 from sohoa.ocr.pdf import pdf_text
+from sqlalchemy import func, select
 
 pytestmark = pytest.mark.slow
 ORDER = ["inventory_intake", "arrangement", "scan_qc", "ocr", "integration", "progress_report"]

@@ -8,7 +8,6 @@ import unicodedata
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
 from sohoa.core import fields as F
 
 # ------------------------------------------------------------------ field table

@@ -1,13 +1,13 @@
 """Inventory intake into the database: nothing lost, idempotent, corrections as events."""
 
-import openpyxl
 import io
-from sqlalchemy import select
 
+import openpyxl
 from sohoa.core.db.models import Agency, Event, File, InventoryRowError, InventorySubmission
 from sohoa.core.db.session import session_scope
-from sohoa.intake.phase import intake_list
 from sohoa.core.storage import LocalStorage
+from sohoa.intake.phase import intake_list
+from sqlalchemy import select
 
 HEADER = "STT,Hộp số,Số và ký hiệu hồ sơ,Tiêu đề hồ sơ,Thời gian bắt đầu,Thời gian kết thúc," \
          "Thời hạn bảo quản,Chế độ sử dụng,Số lượng tờ,Số lượng trang,Ngôn ngữ,Ghi chú"
@@ -80,7 +80,6 @@ def test_corrected_resubmission_updates_only_what_changed(engine, tmp_path):
 
 def test_unknown_agency_is_a_clear_error(engine, tmp_path):
     import pytest
-
     from sohoa.intake.phase import IntakeError
 
     with pytest.raises(IntakeError, match="Không có cơ quan mã 'X99'"):

@@ -17,15 +17,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.styles import Border, Side
-from sqlalchemy import select
-
 from sohoa.core import fields as F
-from sohoa.intake import inventory as I
-from sohoa.intake import legacy_encodings as L
 from sohoa.core.db.models import Agency, Event, File, InventoryRowError
 from sohoa.core.db.session import session_scope
-from sohoa.intake.phase import intake_list
 from sohoa.core.storage import LocalStorage
+from sohoa.intake import inventory as I
+from sohoa.intake import legacy_encodings as L
+from sohoa.intake import readers
+from sohoa.intake.phase import intake_list
+from sqlalchemy import select
 
 CORPUS = Path(__file__).parent / "data" / "inventory"
 TODAY = date(2025, 9, 1)
@@ -85,10 +85,10 @@ def test_tcvn3_charmap_and_caps_rule_match_the_plain_ways():
 # ------------------------------------------------------------- workbook readers
 
 def _both_readers(data: bytes, name: str, monkeypatch):
-    fast = I._read_xlsx_calamine(data)
+    fast = readers.read_xlsx_calamine(data)
     a = I.parse_inventory(data, name, today=TODAY)
     with monkeypatch.context() as m:
-        m.setattr(I, "_read_xlsx_calamine", lambda d: None)  # openpyxl, the reference
+        m.setattr(readers, "read_xlsx_calamine", lambda d: None)  # openpyxl, the reference
         b = I.parse_inventory(data, name, today=TODAY)
     return fast, dataclasses.asdict(a), dataclasses.asdict(b)
 
@@ -139,7 +139,7 @@ def test_calamine_gives_the_same_rows_errors_and_skipped_lines(monkeypatch):
 
 def test_error_cells_fall_back_to_openpyxl_and_are_still_reported(monkeypatch):
     data = _workbook(error_cell=True)
-    assert I._read_xlsx_calamine(data) is None  # calamine would drop "#N/A"
+    assert readers.read_xlsx_calamine(data) is None  # calamine would drop "#N/A"
     p = I.parse_inventory(data, "danh_muc.xlsx", today=TODAY)
     assert [(e.row_number, e.code, e.value) for e in p.errors if e.code == "excel_error"] == [
         (7, "excel_error", "#N/A")]

@@ -3,12 +3,11 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
-
 from sohoa.core.db.models import Agency, Event, File, Page
 from sohoa.core.db.session import make_engine, session_scope
-from sohoa.integration.phase import integrate, search, shared_files, shared_pages
 from sohoa.core.storage import LocalStorage
+from sohoa.integration.phase import integrate, search, shared_files, shared_pages
+from sqlalchemy import func, select
 
 
 def _programme(engine):
@@ -71,11 +70,10 @@ def test_shared_engine_through_the_postgres_provider_hook(monkeypatch, pg_base_u
     """With SOHOA_SHARED_CONN_ID set, integration writes through the provider's PostgresHook."""
     import uuid
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from sohoa.airflow_glue import shared_engine
     from sohoa.core.db.session import migrate
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
     u = make_url(pg_base_url)
     dbname = f"sohoa_hook_{uuid.uuid4().hex[:8]}"

@@ -16,7 +16,6 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from sohoa.intake.errors_xlsx import SHEET_ERRORS, SHEET_SKIPPED, write_error_workbook
 from sohoa.intake.inventory import match_header, parse_inventory
 

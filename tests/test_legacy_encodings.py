@@ -7,8 +7,8 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from sohoa.intake import legacy_encodings as L
+
 LOWER_VI = sorted(ch for ch in L.VIETNAMESE_LETTERS if ch.islower())
 TCVN3_CAPS = list("ĂÂĐÊÔƠƯ")
 SYLLABLES = ["hồ", "sơ", "tiêu", "đề", "quyết", "định", "ủy", "ban", "nhân", "dân", "phường",

@@ -12,8 +12,10 @@ import numpy as np
 import pikepdf
 import pytest
 from pikepdf import PdfImage
-
 from sohoa.ocr import recognition as ocr
+from sohoa.ocr import prepare as ocr_prepare
+from sohoa.ocr import text as ocr_text
+from sohoa.ocr import words as ocr_words
 from sohoa.ocr.pdf import check_pdf, pdf_text
 
 PARA = [
@@ -52,12 +54,12 @@ def _write_png(path, img, dpi=200):
 
 def test_cer_normalises_nfc_and_whitespace():
     nfd = unicodedata.normalize("NFD", "Nghị  định\nsố 30")
-    assert ocr.cer("Nghị định số 30", nfd) == 0.0
-    assert ocr.cer("abcd", "abxd") == pytest.approx(0.25)
-    assert ocr.cer("abcd", "abcdef") == pytest.approx(0.5)  # insertions count
-    assert ocr.cer("kitten", "sitting") == pytest.approx(3 / 6)
-    assert ocr.levenshtein("đ", "d") == 1  # a dropped stroke is an error
-    assert ocr.cer("", "") == 0.0
+    assert ocr_text.cer("Nghị định số 30", nfd) == 0.0
+    assert ocr_text.cer("abcd", "abxd") == pytest.approx(0.25)
+    assert ocr_text.cer("abcd", "abcdef") == pytest.approx(0.5)  # insertions count
+    assert ocr_text.cer("kitten", "sitting") == pytest.approx(3 / 6)
+    assert ocr_text.levenshtein("đ", "d") == 1  # a dropped stroke is an error
+    assert ocr_text.cer("", "") == 0.0
 
 
 # ------------------------------------------------------------------ recognition
@@ -72,7 +74,7 @@ def test_upright_paragraph_200dpi(upright):
     r = upright
     assert r.error is None
     assert r.rotation == 0 and r.deskew_deg == 0.0
-    c = ocr.cer(REF, r.text)
+    c = ocr_text.cer(REF, r.text)
     assert c <= 0.10, (c, r.text)
     assert r.text == unicodedata.normalize("NFC", r.text)
     assert "Nghị định" in r.text
@@ -108,7 +110,7 @@ def test_upside_down_page_detected_and_read(page200):
     r = ocr.ocr_page(cv2.rotate(page200, cv2.ROTATE_180), dpi=200)
     assert r.error is None
     assert r.rotation == 180
-    assert ocr.cer(REF, r.text) <= 0.10, r.text
+    assert ocr_text.cer(REF, r.text) <= 0.10, r.text
     # the PDF shows the page upright: its image equals the upright page
     with pikepdf.open(io.BytesIO(r.pdf)) as pdf:
         raw = list(pdf.pages[0].images.values())[0].read_raw_bytes()
@@ -118,7 +120,7 @@ def test_upside_down_page_detected_and_read(page200):
 
 def test_rotation_hint_is_used_without_osd(page200):
     # hint says 90 (wrong for this page): it must be applied as given, not re-detected
-    prepared, rot, skew = ocr.prepare_page(page200, rotate=90, deskew_deg=0)
+    prepared, rot, skew = ocr_prepare.prepare_page(page200, rotate=90, deskew_deg=0)
     assert rot == 90 and skew == 0.0
     assert prepared.shape == (1654, 2339)
 
@@ -127,7 +129,7 @@ def test_skewed_page_is_deskewed(page200):
     h, w = page200.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), 2.5, 1.0)
     skewed = cv2.warpAffine(page200, m, (w, h), borderValue=(255, 255, 255))
-    _, rot, skew = ocr.prepare_page(skewed, rotate=0)
+    _, rot, skew = ocr_prepare.prepare_page(skewed, rotate=0)
     assert rot == 0
     assert abs(skew + 2.5) < 0.3  # undoes the 2.5° counter-clockwise skew
 
@@ -146,9 +148,9 @@ def test_red_seal_over_text_still_reads(page200):
     sealed = _with_seal(page200)
     r = ocr.ocr_page(sealed, dpi=200, rotate=0)
     assert r.error is None
-    assert ocr.cer(REF, r.text) <= 0.10, r.text
+    assert ocr_text.cer(REF, r.text) <= 0.10, r.text
     # the recognition view drops the seal ...
-    prepared, _, _ = ocr.prepare_page(sealed, rotate=0, deskew_deg=0)
+    prepared, _, _ = ocr_prepare.prepare_page(sealed, rotate=0, deskew_deg=0)
     assert prepared[330, 620 - 230] > 200  # on the ring
     # ... but the archival image in the PDF still shows it (a seal is evidence)
     with pikepdf.open(io.BytesIO(r.pdf)) as pdf:
@@ -186,9 +188,9 @@ def test_ocr_pages_parallel_keeps_order_and_isolates_failures(tmp_path, page200)
     res = ocr.ocr_pages([p1, p2, bad, p4], workers=2, hints={4: {"rotate": 180}})
     assert [r.page for r in res] == [1, 2, 3, 4]
     assert res[2].error and res[2].error.startswith("decode") and res[2].pdf is None
-    assert ocr.cer(REF, res[0].text) <= 0.10
-    assert ocr.cer("\n".join(OTHER), res[1].text) <= 0.10
-    assert res[3].rotation == 180 and ocr.cer("\n".join(OTHER), res[3].text) <= 0.10
+    assert ocr_text.cer(REF, res[0].text) <= 0.10
+    assert ocr_text.cer("\n".join(OTHER), res[1].text) <= 0.10
+    assert res[3].rotation == 180 and ocr_text.cer("\n".join(OTHER), res[3].text) <= 0.10
     assert all(r.dpi == 200 for r in (res[0], res[1], res[3]))  # read from the PNG pHYs
     doc = ocr.build_document(res, {"file_code": "G09.2010.01.TH", "title": "Hồ sơ thử"})
     info = check_pdf(doc)
@@ -213,7 +215,7 @@ def test_ocr_cli_writes_txt_and_pdf(tmp_path, page200):
     code = ocr.ocr_cli([str(img), str(scan)], str(out))
     assert code == 0
     txt = (out / "don.txt").read_text("utf-8")
-    assert txt == unicodedata.normalize("NFC", txt) and ocr.cer(REF, txt) <= 0.10
+    assert txt == unicodedata.normalize("NFC", txt) and ocr_text.cer(REF, txt) <= 0.10
     scan_txt = (out / "hop01.txt").read_text("utf-8").split("\f")
     assert len(scan_txt) == 2 and "Biên bản" in scan_txt[0] and "Chính phủ" in scan_txt[1]
     for stem, n in (("don", 1), ("hop01", 2)):
@@ -230,7 +232,7 @@ def test_ocr_cli_writes_txt_and_pdf(tmp_path, page200):
 
 
 def _w(line, x0, x1, y=100, conf=95.0, text="chữ", h=30):
-    return ocr.Word(line, x0, y, x1, y + h, conf, text)
+    return ocr_words.Word(line, x0, y, x1, y + h, conf, text)
 
 
 def test_reading_order_unfolds_side_by_side_columns():
@@ -243,12 +245,12 @@ def test_reading_order_unfolds_side_by_side_columns():
         _w((2, 1, 1), 100, 1500, 260, text="Thân bài"),
         _w((3, 1, 1), 100, 300, 900, text="Nơi nhận:"), _w((3, 1, 1), 900, 1300, 900, text="CHỦ TỊCH"),
     ]
-    text = [" ".join(w.text for w in ln) for ln in ocr.reading_order(words)]
+    text = [" ".join(w.text for w in ln) for ln in ocr_words.reading_order(words)]
     assert text == ["ỦY BAN", "PHƯỜNG", "V/v", "CỘNG HÒA", "Độc lập", "Thân bài", "Nơi nhận:", "CHỦ TỊCH"]
     # justified body text (gaps of a few letters) is never split
     body = [_w((1, 1, 1), x, x + 80, text=t) for x, t in zip((100, 230, 360), ("Điều", "1.", "Giao"))]
-    assert [len(ln) for ln in ocr.reading_order(body)] == [3]
-    recs = ocr.line_records(ocr.reading_order(words[:2] + [_w((1, 1, 1), 1420, 1500, 100, conf=40)]))
+    assert [len(ln) for ln in ocr_words.reading_order(body)] == [3]
+    recs = ocr_words.line_records(ocr_words.reading_order(words[:2] + [_w((1, 1, 1), 1420, 1500, 100, conf=40)]))
     assert recs[1]["min_conf"] == 40.0 and recs[1]["conf"] == 67.5 and recs[1]["bbox"] == [800, 100, 700, 30]
 
 
@@ -257,14 +259,14 @@ def test_noise_words_from_marks_are_dropped():
     words += [_w((1, 1, 2), 0, 50, conf=12.0, text="—¬⁄"),  # very low confidence
               _w((1, 1, 2), 60, 120, conf=55.0, text="2A", h=95),  # low and far too tall
               _w((1, 1, 2), 130, 200, conf=55.0, text="Ngô")]  # low but printed-size: kept
-    kept = [w.text for w in ocr.drop_noise(words)]
+    kept = [w.text for w in ocr_words.drop_noise(words)]
     assert "—¬⁄" not in kept and "2A" not in kept and "Ngô" in kept and len(kept) == 11
 
 
 def test_blue_signature_removed_from_recognition_view(page200):
     signed = page200.copy()
     cv2.line(signed, (200, 220), (900, 260), (140, 45, 30), 6)  # blue pen stroke over line 2
-    view = ocr.recognition_view(signed)
+    view = ocr_prepare.recognition_view(signed)
     assert view[240, 550] > 200  # gone from what tesseract reads
     assert (view[:, :] < 100).sum() > 10_000  # black print kept
 
@@ -275,7 +277,7 @@ def test_strongly_skewed_page_reads(page200):
     skewed = cv2.warpAffine(page200, m, (w, h), borderValue=(255, 255, 255))
     r = ocr.ocr_page(skewed, dpi=200, rotate=0)
     assert abs(r.deskew_deg - 7.0) < 0.3
-    assert ocr.cer(REF, r.text) <= 0.02, r.text
+    assert ocr_text.cer(REF, r.text) <= 0.02, r.text
 
 
 def test_text_layer_is_the_stored_text_in_reading_order(tmp_path):
@@ -297,11 +299,11 @@ def test_text_layer_is_the_stored_text_in_reading_order(tmp_path):
     img = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
     r = ocr.ocr_page(img, dpi=200, rotate=0)
     ref = "\n".join(left + right + PARA)
-    assert ocr.cer(ref, r.text) <= 0.02, r.text
+    assert ocr_text.cer(ref, r.text) <= 0.02, r.text
     layer = pdf_text(r.pdf)[0]
-    words = set(ocr.normalize_text(layer).split())
+    words = set(ocr_text.normalize_text(layer).split())
     assert {"ỦY", "Hạnh", "phúc", "Nghị", "định"} <= words
-    assert words <= set(ocr.normalize_text(r.text).split())  # nothing the stored text lacks
+    assert words <= set(ocr_text.normalize_text(r.text).split())  # nothing the stored text lacks
     assert r.lines[0]["bbox"][0] == pytest.approx(170, abs=12)  # in PDF image pixels
 
 
@@ -320,4 +322,4 @@ def test_pdf_resolution_cap_for_document_pages(page200, monkeypatch):
                             value=(255, 255, 255))
     big = ocr.ocr_page(a3, dpi=300, rotate=0, deskew_deg=0)
     assert big.width_px == 3508
-    assert ocr.cer(REF, capped.text) <= 0.02 and "quyết định" in pdf_text(capped.pdf)[0]
+    assert ocr_text.cer(REF, capped.text) <= 0.02 and "quyết định" in pdf_text(capped.pdf)[0]

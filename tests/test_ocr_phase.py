@@ -14,15 +14,15 @@ import cv2
 import pikepdf
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
-
-from sohoa.ocr import recognition as ocr
-
-from sohoa.ocr import phase as ocr_phase
 from sohoa.core.db.models import Agency, Event, File, Page
 from sohoa.core.db.session import make_engine, migrate, session_scope
-from sohoa.ocr.pdf import check_pdf, pdf_text
 from sohoa.core.storage import LocalStorage, sha256_bytes
+from sohoa.ocr import phase as ocr_phase
+from sohoa.ocr import recognition as ocr
+from sohoa.ocr import text as ocr_text
+from sohoa.ocr import words as ocr_words
+from sohoa.ocr.pdf import check_pdf, pdf_text
+from sqlalchemy import func, select
 
 P1 = ["Quyết định về việc phê duyệt danh mục hồ sơ", "có thời hạn bảo quản vĩnh viễn năm 2016."]
 P3 = ["Biên bản bàn giao tài liệu lưu trữ của", "Ủy ban nhân dân phường Hàng Bạc."]
@@ -77,8 +77,8 @@ def test_file_with_bad_page_completes_and_reruns_are_skipped(engine, tmp_path):
         assert f.status == "ocr_done" and f.pdf_key == f"pdf/G01/{CODE}.pdf"
         data = storage.get_bytes(f.pdf_key)
         assert f.pdf_sha256 == sha256_bytes(data)
-        assert ocr.cer("\n".join(P1), p1.ocr_text) <= 0.05
-        assert ocr.cer("\n".join(P3), p3.ocr_text) <= 0.05  # the QC hint set it upright
+        assert ocr_text.cer("\n".join(P1), p1.ocr_text) <= 0.05
+        assert ocr_text.cer("\n".join(P3), p3.ocr_text) <= 0.05  # the QC hint set it upright
         assert p1.ocr_error is None and p1.ocr_review_reason is None and not p1.ocr_low_confidence
         assert [ln["text"] for ln in p1.ocr_lines] == p1.ocr_text.split("\n")
         assert all(0 <= ln["min_conf"] <= ln["conf"] <= 100 and len(ln["bbox"]) == 4 for ln in p1.ocr_lines)
@@ -118,10 +118,10 @@ def test_transient_failure_retried_and_storage_failure_isolated(sqlite_url, tmp_
         _add_file(s, storage, a, "01", CODE, [(page, {"orientation": 0})])
         _add_file(s, storage, a, "02", "TTLTHN.G01.2016.01.002", [(page, {"orientation": 0})])
 
-    real_tess, real_put = ocr.run_tesseract, storage.put_bytes
+    real_tess, real_put = ocr_words.run_tesseract, storage.put_bytes
 
     def timeout(*a, **k):
-        raise ocr.OcrError("tesseract timeout after 120s")
+        raise ocr_words.OcrError("tesseract timeout after 120s")
 
     def put_fails_for_02(key, data, content_type=None):
         if key.endswith("002.pdf"):
@@ -150,7 +150,7 @@ def test_transient_failure_retried_and_storage_failure_isolated(sqlite_url, tmp_
     with session_scope(engine) as s:
         for f in s.scalars(select(File)):
             assert f.status == "ocr_done" and f.ocr_input_hash
-            assert ocr.cer("\n".join(P1), s.scalars(select(Page).where(Page.file_id == f.id)).one().ocr_text) < 0.05
+            assert ocr_text.cer("\n".join(P1), s.scalars(select(Page).where(Page.file_id == f.id)).one().ocr_text) < 0.05
     engine.dispose()
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 import pikepdf
 import pytest
-
 from sohoa.ocr import recognition as ocr
 from sohoa.ocr.pdf import blank_page_pdf, build_pdfa, check_pdf, pdf_text
 

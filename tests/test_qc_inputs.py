@@ -18,9 +18,8 @@ import numpy as np
 import pikepdf
 import pytest
 from PIL import Image
-
-from sohoa.scan import inputs as scan_input
 from sohoa.ocr.recognition import render_text_page
+from sohoa.scan import inputs as scan_input
 from sohoa.scan.qc import check_file_pages, check_path, make_derivative, qc_cli
 from sohoa.scan.thresholds import Thresholds
 

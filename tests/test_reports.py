@@ -7,9 +7,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
-
-from sohoa.reporting import weekly as reports
 from sohoa.core.db.models import (
     Agency,
     Event,
@@ -21,11 +18,14 @@ from sohoa.core.db.models import (
     RescanRequest,
 )
 from sohoa.core.db.session import session_scope
+from sohoa.reporting import numbers as report_numbers
+from sohoa.reporting import weekly, xlsx
+from sqlalchemy import func, select
 
 AS_OF = date(2025, 9, 17)  # a Wednesday; week starts Monday 2025-09-15
 SECRET = "Hồ sơ MẬT về nhân sự lãnh đạo 2019"
 PUBLIC_RESCAN_TITLE = "Tập lưu công văn đi năm 2020"
-LATE, RESCAN, REJECT = reports.RISK_LATE, reports.RISK_RESCAN, reports.RISK_REJECT
+LATE, RESCAN, REJECT = report_numbers.RISK_LATE, report_numbers.RISK_RESCAN, report_numbers.RISK_REJECT
 
 
 def utc(y, m, d, h=5):  # 05:00 UTC = 12:00 in Hanoi, far from day boundaries
@@ -164,7 +164,7 @@ def build_programme(engine) -> dict[str, int]:
 
 
 def _funnel(*vals):
-    return dict(zip(reports.PHASES, vals))
+    return dict(zip(report_numbers.PHASES, vals))
 
 
 EXPECTED_FILES = {
@@ -197,7 +197,7 @@ def _by_code(rows):
 
 def test_per_agency_numbers(engine, programme):
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
     assert n["as_of"] == AS_OF and n["week_start"] == date(2025, 9, 15)
     ag = _by_code(n["agencies"])
     assert list(ag) == ["G01", "G02", "G03", "G04", "G05"]
@@ -249,7 +249,7 @@ def test_per_agency_numbers(engine, programme):
 
 def test_funnel_is_cumulative(engine, programme):
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
     for row in n["agencies"] + n["rollup"] + [n["programme"]]:
         f = row["files"]
         chain = [f[p] for p in ("inventoried", "handed_over", "arranged", "scanned",
@@ -260,7 +260,7 @@ def test_funnel_is_cumulative(engine, programme):
 
 def test_rollup_under_current_successor(engine, programme):
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
     ru = _by_code(n["rollup"])
     assert list(ru) == ["G01", "G04"]
     assert ru["G01"]["member_codes"] == ["G01", "G02"]
@@ -283,7 +283,7 @@ def test_rollup_under_current_successor(engine, programme):
 
 def test_totals_equal_independent_sql_counts(engine, programme):
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
         count = lambda q: s.execute(q).scalar_one()  # noqa: E731
         prog = n["programme"]
         assert prog["files"]["inventoried"] == count(select(func.count(File.id)))
@@ -302,9 +302,9 @@ def test_totals_equal_independent_sql_counts(engine, programme):
             select(func.sum(InventorySubmission.error_rows)))
         assert prog["plan"]["target_files"] == count(select(func.sum(PlanTarget.target_files)))
     for part in ("agencies", "rollup"):
-        for phase in reports.PHASES:
+        for phase in report_numbers.PHASES:
             assert sum(r["files"][phase] for r in n[part]) == prog["files"][phase]
-        for k in reports.PAGE_KEYS:
+        for k in report_numbers.PAGE_KEYS:
             assert sum(r["pages"][k] for r in n[part]) == prog["pages"][k]
     assert prog["qc_reject_by_reason"] == {"blur": 2, "cropped": 1, "skew": 1}
     assert prog["done_this_week"] == _funnel(1, 0, 0, 0, 1, 0, 0, 1)
@@ -321,12 +321,12 @@ def test_successor_map_chain_cycle_and_dates(engine):
         e = _agency(s, "E", "E", "commune", "dissolved")  # no successor
         f = _agency(s, "F", "F", "commune", "merged", d, date(2025, 1, 1))
         s.flush()
-        m = reports.current_successor_map(s)
+        m = report_numbers.current_successor_map(s)
         assert m[a.id] in (a.id, b.id) and m[b.id] in (a.id, b.id)
         assert m[a.id] == a.id and m[b.id] == b.id
         assert m[c.id] == c.id and m[e.id] == e.id
         assert m[d.id] == c.id and m[f.id] == c.id
-        m2 = reports.current_successor_map(s, as_of=date(2025, 9, 1))
+        m2 = report_numbers.current_successor_map(s, as_of=date(2025, 9, 1))
         assert m2[d.id] == d.id  # merger not effective yet
         assert m2[f.id] == d.id
 
@@ -339,8 +339,8 @@ def _all_cell_text(wb) -> str:
 def test_build_weekly_report(engine, programme):
     storage = MemStorage()
     with session_scope(engine) as s:
-        out = reports.build_weekly_report(s, storage, AS_OF)
-        n = reports.progress_numbers(s, AS_OF)
+        out = weekly.build_weekly_report(s, storage, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
     assert out["xlsx_key"] == "reports/2025-09-15/bao_cao_tien_do_2025-09-17.xlsx"
     assert out["html_key"] == "reports/2025-09-15/bao_cao_tien_do_2025-09-17.html"
     assert out["totals"]["files"]["inventoried"] == 18
@@ -349,17 +349,17 @@ def test_build_weekly_report(engine, programme):
     assert wb.sheetnames[:2] == ["Tổng hợp", "Theo đơn vị kế thừa"]
     assert set(wb.sheetnames) >= {"G01", "G02", "G03", "G04", "G05"}
     ws = wb["Tổng hợp"]
-    hr = reports.SUMMARY_HEADER_ROW
+    hr = xlsx.SUMMARY_HEADER_ROW
     header = {ws.cell(row=hr, column=c).value: c for c in range(1, ws.max_column + 1)}
     rows = {ws.cell(row=r, column=1).value: r for r in range(hr + 1, ws.max_row + 1)}
     assert set(rows) == {"G01", "G02", "G03", "G04", "G05", "TỔNG"}
     ag = _by_code(n["agencies"])
     for code, row in rows.items():
         src = n["programme"] if code == "TỔNG" else ag[code]
-        for p in reports.PHASES:
-            assert ws.cell(row=row, column=header[f"Hồ sơ: {reports.PHASE_LABELS[p]}"]).value == src["files"][p]
-        for k in reports.PAGE_KEYS:
-            assert ws.cell(row=row, column=header[reports.PAGE_LABELS[k]]).value == src["pages"][k]
+        for p in report_numbers.PHASES:
+            assert ws.cell(row=row, column=header[f"Hồ sơ: {report_numbers.PHASE_LABELS[p]}"]).value == src["files"][p]
+        for k in report_numbers.PAGE_KEYS:
+            assert ws.cell(row=row, column=header[report_numbers.PAGE_LABELS[k]]).value == src["pages"][k]
         assert ws.cell(row=row, column=header["Dòng danh mục bị trả lại"]).value == src["rejected_inventory_rows"]
         assert ws.cell(row=row, column=header["Chỉ tiêu hồ sơ"]).value == src["plan"]["target_files"]
         pct = ws.cell(row=row, column=header["Tỷ lệ hoàn thành kế hoạch"]).value
@@ -407,9 +407,9 @@ def test_build_weekly_report(engine, programme):
 def test_rerun_overwrites_same_keys_and_run(engine, programme):
     storage = MemStorage()
     with session_scope(engine) as s:
-        first = reports.build_weekly_report(s, storage, AS_OF)
+        first = weekly.build_weekly_report(s, storage, AS_OF)
     with session_scope(engine) as s:
-        second = reports.build_weekly_report(s, storage, AS_OF)
+        second = weekly.build_weekly_report(s, storage, AS_OF)
     assert (first["xlsx_key"], first["html_key"]) == (second["xlsx_key"], second["html_key"])
     assert first["report_run_id"] == second["report_run_id"]
     assert sorted(storage.objects) == sorted([first["xlsx_key"], first["html_key"]])
@@ -417,7 +417,7 @@ def test_rerun_overwrites_same_keys_and_run(engine, programme):
         assert s.execute(select(func.count(ReportRun.id))).scalar_one() == 1
         assert s.execute(select(func.count()).where(Event.entity == "report_runs")).scalar_one() == 2
         # Another day of the same week is a separate report.
-        other = reports.build_weekly_report(s, storage, date(2025, 9, 19))
+        other = weekly.build_weekly_report(s, storage, date(2025, 9, 19))
     assert other["report_run_id"] != first["report_run_id"]
     assert other["xlsx_key"].startswith("reports/2025-09-15/")
 
@@ -425,11 +425,11 @@ def test_rerun_overwrites_same_keys_and_run(engine, programme):
 def test_empty_database(engine):
     storage = MemStorage()
     with session_scope(engine) as s:
-        n = reports.progress_numbers(s, AS_OF)
+        n = report_numbers.progress_numbers(s, AS_OF)
         assert n["agencies"] == [] and n["rollup"] == []
         assert n["programme"]["files"]["inventoried"] == 0
         assert n["programme"]["forecast_date"] is None
-        out = reports.build_weekly_report(s, storage, AS_OF)
+        out = weekly.build_weekly_report(s, storage, AS_OF)
     assert "<svg" in storage.get_bytes(out["html_key"]).decode()
 
 
@@ -439,7 +439,7 @@ def test_with_local_storage(engine, programme, tmp_path):
         pytest.skip("sohoa.core.storage.LocalStorage not available yet")
     store = storage_mod.LocalStorage(tmp_path / "objects")
     with session_scope(engine) as s:
-        out = reports.build_weekly_report(s, store, AS_OF)
+        out = weekly.build_weekly_report(s, store, AS_OF)
     assert store.exists(out["xlsx_key"]) and store.exists(out["html_key"])
     load_workbook(io.BytesIO(store.get_bytes(out["xlsx_key"])))
 
@@ -452,13 +452,13 @@ def test_workbook_keeps_text_as_text_and_sheet_names_unique(engine):
         b = _agency(s, "AB_1", "Sở B", "department")
         _files(s, a, ["integrated", "inventoried"], title='=1+1')
         _files(s, b, ["scanned"])
-        n = reports.progress_numbers(s, AS_OF)
-    wb = load_workbook(io.BytesIO(reports.render_xlsx(n, [])))
+        n = report_numbers.progress_numbers(s, AS_OF)
+    wb = load_workbook(io.BytesIO(xlsx.render_xlsx(n, [])))
     agency_sheets = wb.sheetnames[2:]
     assert len(agency_sheets) == 2 and len({t.lower() for t in agency_sheets}) == 2
     assert "ab_1" in {t.lower() for t in agency_sheets}
     summary = wb["Tổng hợp"]
-    names = [summary.cell(row=r, column=2).value for r in range(reports.SUMMARY_HEADER_ROW + 1, summary.max_row + 1)]
+    names = [summary.cell(row=r, column=2).value for r in range(xlsx.SUMMARY_HEADER_ROW + 1, summary.max_row + 1)]
     assert '=HYPERLINK("http://x","bấm")' in names
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     first = wb[agency_sheets[0]]

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from sohoa.sample import generate as sample
 from sohoa.sample.generate import DEFECTS, INVENTORY_HEADER, generate, safe_name
 

@@ -5,13 +5,12 @@ from datetime import date
 import cv2
 import numpy as np
 from PIL import Image
-from sqlalchemy import select
-
 from sohoa.core.db.models import Agency, Event, File, Page, RescanRequest, ScanDelivery
 from sohoa.core.db.session import session_scope
+from sohoa.core.storage import LocalStorage
 from sohoa.ocr.recognition import render_text_page
 from sohoa.scan.phase import scan_qc
-from sohoa.core.storage import LocalStorage
+from sqlalchemy import select
 
 LINES = [
     "ỦY BAN NHÂN DÂN QUẬN HOÀN KIẾM",

@@ -13,7 +13,6 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from s3server import moto_s3_server
-
 from sohoa.core.storage import (
     TMP_PREFIX,
     ChecksumMismatch,

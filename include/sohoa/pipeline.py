@@ -25,7 +25,7 @@ from sohoa.intake import phase as intake
 
 from sohoa.ocr import phase as ocr_phase
 
-from sohoa.reporting import weekly as reports
+from sohoa.reporting import weekly
 
 from sohoa.scan import phase as scan_phase
 from sohoa.core.config import get_settings
@@ -191,7 +191,7 @@ def run_integration(agency: str | None = None, file_ref: str | None = None,
 
 def run_report(as_of: date | None = None) -> dict:
     with session_scope() as s:
-        return reports.build_weekly_report(s, get_storage(), as_of or date.today())
+        return weekly.build_weekly_report(s, get_storage(), as_of or date.today())
 
 
 def run_all(agency: str | None = None, file_ref: str | None = None,

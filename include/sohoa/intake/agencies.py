@@ -13,8 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sohoa.core import events
-from sohoa.core.db.models import (AGENCY_LEVELS, AGENCY_STATUSES, Agency, AgencySuccessor,
-                             AgencyVersion, PlanTarget)
+from sohoa.core.db.models import (
+    AGENCY_LEVELS,
+    AGENCY_STATUSES,
+    Agency,
+    AgencySuccessor,
+    AgencyVersion,
+    PlanTarget,
+)
 from sohoa.core.fields import AGENCY_CODE_RE, fold, nfc
 
 REGISTRY_COLUMNS = ("code", "name", "level", "parent_code", "status", "successor_code",

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 
 from sohoa.core import events
 from sohoa.core.db.models import Agency, Event, File, InventoryRowError, InventorySubmission
-from sohoa.intake.errors_xlsx import write_error_workbook
 from sohoa.core.fields import fold
+from sohoa.intake.errors_xlsx import write_error_workbook
 from sohoa.intake.inventory import RowError, parse_inventory
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sohoa.core import events
 
 from sohoa.ocr import recognition as ocr
+from sohoa.ocr import prepare as ocr_prepare
 from sohoa.core.db.models import Agency, File, Page
 from sohoa.core.selection import select_files
 
@@ -49,7 +50,7 @@ def _orientation(p: Page) -> int | None:
 def ocr_input_hash(pages: list[Page], lang: str, metadata: dict | None = None,
                    min_conf: float = ocr.DEFAULT_MIN_CONF) -> str:
     """Everything the stored PDF and page texts depend on."""
-    h = hashlib.sha256(f"{OCR_VERSION}|{lang}|{min_conf}|{ocr.JPEG_QUALITY}|{ocr.PDF_MAX_DPI}".encode())
+    h = hashlib.sha256(f"{OCR_VERSION}|{lang}|{min_conf}|{ocr_prepare.JPEG_QUALITY}|{ocr.PDF_MAX_DPI}".encode())
     h.update(json.dumps(metadata or {}, sort_keys=True, ensure_ascii=False).encode())
     for p in pages:
         skew = (p.qc_metrics or {}).get("skew_deg")

@@ -9,7 +9,7 @@ the same numbers as JSON; ``/agency/{code}/errors/{submission_id}`` the agency's
 error workbook from object storage.
 
 Numbers come from sohoa.reporting.weekly (the weekly report's own functions). Restricted files'
-titles are never selected (reports.open_rescan_items). The app takes its access check
+titles are never selected (report_numbers.open_rescan_items). The app takes its access check
 as a FastAPI dependency (the plugin passes Airflow's), so this module imports no Airflow.
 """
 
@@ -26,11 +26,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from sohoa.core.db import counters
-
-from sohoa.reporting import weekly as reports
 from sohoa.core.db.models import Agency, Event, InventoryRowError, InventorySubmission, ReportRun
 from sohoa.core.db.session import get_engine, session_scope
 from sohoa.core.storage import XLSX_CONTENT_TYPE
+from sohoa.reporting import charts as svg
+from sohoa.reporting import formatting, html, numbers as report_numbers, weekly
 
 PHASE_DAGS = {  # the phase DAG that moves files into each status
     "inventoried": "inventory_intake", "handed_over": "arrangement", "arranged": "arrangement",
@@ -59,20 +59,20 @@ _CONTENT_FIELDS = {"title", "description", "keyword", "notes", "tiêu đề", "c
 
 
 def today() -> date:
-    return datetime.now(reports.REPORT_TZ).date()
+    return datetime.now(report_numbers.REPORT_TZ).date()
 
 
 def _env():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(str(reports.TEMPLATE_DIR)),
+    env = Environment(loader=FileSystemLoader(str(html.TEMPLATE_DIR)),
                       autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(num=reports._num, d=reports._d, pct=reports._pct)
-    env.globals.update(phases=reports.PHASES, phase_labels=reports.PHASE_LABELS,
-                       page_keys=reports.PAGE_KEYS, page_labels=reports.PAGE_LABELS,
-                       level_labels=reports.LEVEL_LABELS, status_labels=reports.STATUS_LABELS,
-                       dag_labels=DAG_LABELS, risk_rules=reports.RISK_RULES)
+    env.filters.update(num=formatting.fmt_num, d=formatting.fmt_date, pct=formatting.fmt_pct)
+    env.globals.update(phases=report_numbers.PHASES, phase_labels=report_numbers.PHASE_LABELS,
+                       page_keys=report_numbers.PAGE_KEYS, page_labels=report_numbers.PAGE_LABELS,
+                       level_labels=report_numbers.LEVEL_LABELS, status_labels=report_numbers.STATUS_LABELS,
+                       dag_labels=DAG_LABELS, risk_rules=report_numbers.RISK_RULES)
     return env
 
 
@@ -95,7 +95,7 @@ def _refresh_counters(engine) -> None:
 
 
 def list_numbers(session, as_of: date) -> dict[str, Any]:
-    return reports.progress_numbers(session, as_of, weekly=False)
+    return report_numbers.progress_numbers(session, as_of, weekly=False)
 
 
 def filter_rows(rows: list[dict], *, level: str | None, status: str | None, risk: str | None,
@@ -114,8 +114,8 @@ def filter_rows(rows: list[dict], *, level: str | None, status: str | None, risk
 def agency_detail(session, agency: Agency, as_of: date) -> dict[str, Any]:
     """One agency's numbers, its roll-up (when it holds other agencies' records), its open
     rescan requests and its rejected inventory rows."""
-    ids = reports.rollup_member_ids(session, agency.id, as_of)
-    numbers = reports.progress_numbers(session, as_of, agency_ids=ids)
+    ids = report_numbers.rollup_member_ids(session, agency.id, as_of)
+    numbers = report_numbers.progress_numbers(session, as_of, agency_ids=ids)
     entry = next(r for r in numbers["agencies"] if r["agency_id"] == agency.id)
     rollup = next((r for r in numbers["rollup"] if r["agency_id"] == agency.id and len(ids) > 1), None)
     subs = session.execute(
@@ -139,7 +139,7 @@ def agency_detail(session, agency: Agency, as_of: date) -> dict[str, Any]:
         "weeks": numbers["weeks"],
         "agency": entry,
         "rollup": rollup,
-        "rescans": reports.open_rescan_items(session, agency_ids=[agency.id]),
+        "rescans": report_numbers.open_rescan_items(session, agency_ids=[agency.id]),
         "submissions": [dict(r._mapping) for r in subs],
         "error_rows": [
             {**dict(r._mapping),
@@ -212,7 +212,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
         rows = filter_rows(numbers["rollup"] if view == "rollup" else numbers["agencies"],
                            level=level, status=status, risk=risk, q=q, sort=sort,
                            desc=order == "desc")
-        return JSONResponse(reports._jsonable({
+        return JSONResponse(weekly._jsonable({
             "as_of": numbers["as_of"], "week_start": numbers["week_start"],
             "view": view, "programme": _public(numbers["programme"], list_view=True),
             "agencies": [_public(r, list_view=True) for r in rows],
@@ -233,10 +233,10 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
         d = load_agency(code, day)
         a = d["agency"]
         charts = {
-            "funnel": Markup(reports.svg_funnel(a["files"])),
-            "weekly": Markup(reports.svg_weekly_bars(a["weekly"])),
-            "burnup": Markup(reports.svg_burnup(a, day)),
-            "rollup_funnel": Markup(reports.svg_funnel(d["rollup"]["files"])) if d["rollup"] else None,
+            "funnel": Markup(svg.svg_funnel(a["files"])),
+            "weekly": Markup(svg.svg_weekly_bars(a["weekly"])),
+            "burnup": Markup(svg.svg_burnup(a, day)),
+            "rollup_funnel": Markup(svg.svg_funnel(d["rollup"]["files"])) if d["rollup"] else None,
         }
         html = env.get_template("dashboard_agency.html.j2").render(
             d=d, a=a, charts=charts, base=base(request), phase_dags=PHASE_DAGS,
@@ -248,7 +248,7 @@ def create_app(auth: Any = None, *, engine_factory: Callable = get_engine,
     @app.get("/api/agency/{code}")
     def api_agency(code: str, as_of: str | None = None):
         d = load_agency(code, as_of_param(as_of))
-        return JSONResponse(reports._jsonable({
+        return JSONResponse(weekly._jsonable({
             "as_of": d["as_of"], "agency": _public(d["agency"]),
             "rollup": _public(d["rollup"]) if d["rollup"] else None,
             "open_rescans": d["rescans"], "inventory_submissions_with_errors": d["submissions"],
@@ -337,4 +337,4 @@ def _public(entry: dict[str, Any], list_view: bool = False) -> dict[str, Any]:
 
 def _reason_labels(reasons: dict[str, int]) -> list[tuple[str, str, int]]:
     """(code, Vietnamese label, pages) for the reject reasons."""
-    return [(k, reports.DEFECT_LABELS.get(k, k), n) for k, n in reasons.items()]
+    return [(k, report_numbers.DEFECT_LABELS.get(k, k), n) for k, n in reasons.items()]

@@ -225,7 +225,6 @@ VNI_ROWS = [
 def make_vni_xls() -> None:
     """Legacy .xls typed with a VNI-Windows font (cells hold the Windows-1252 reading)."""
     import xlwt  # dev-only: the committed .xls is what tests read
-
     from sohoa.intake.legacy_encodings import unicode_to_vni
 
     wb = xlwt.Workbook(encoding="cp1252")
