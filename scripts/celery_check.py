@@ -220,7 +220,11 @@ def wait_for(what: str, cond, timeout: float, cluster: Cluster, every: float = 1
     deadline = time.monotonic() + timeout
     while True:
         cluster.check_alive()
-        got = cond()
+        try:
+            got = cond()
+        except httpx.TransportError as exc:  # an api-server slow under load: ask again
+            log(f"REST call failed ({exc!r}); asking again")
+            got = None
         if got:
             return got
         if time.monotonic() > deadline:
