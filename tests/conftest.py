@@ -109,3 +109,14 @@ def engine(db_url):
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _airflow_context_stays_in_its_test():
+    """dag.test() runs tasks in this process and leaves AIRFLOW_CTX_* set, which would make
+    later tests' events look as if an Airflow task wrote them (events.current_actor)."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CTX_")}
+    yield
+    for k in [k for k in os.environ if k.startswith("AIRFLOW_CTX_") and k not in before]:
+        del os.environ[k]
+    os.environ.update(before)

@@ -210,7 +210,7 @@ def test_a_secret_document_raises_the_access_mode_before_integration(engine, sto
         out = integrate(s, shared, storage)
     assert out["files"] == 1  # the described one only
     assert search(shared, "kế hoạch") == []  # confidential: not in public search
-    assert search(shared, "kế hoạch", include_restricted=True)[0]["access_mode"] == "confidential"
+    assert [r["access_mode"] for r in search(shared, "kế hoạch", level="confidential")] == ["confidential"]
     shared.dispose()
 
 

@@ -247,7 +247,8 @@ def _ocr_done_programme(engine, n_files: int = 6, n_pages: int = 3) -> None:
         for i in range(1, n_files + 1):
             f = File(agency_id=a.id, notation=f"0{i}", file_code=f"TTLTHN.G01.2021.01.00{i}",
                      title=f"Hồ sơ số {i}", start_date=date(2021, 1, 1), access_mode="public",
-                     status="ocr_done", pdf_key=f"pdf/G01/{i}.pdf", pdf_sha256="ab" * 32)
+                     status="ocr_done", pdf_key=f"pdf/G01/{i}.pdf", pdf_sha256="ab" * 32,
+                     described_hash="ef" * 32)  # the description phase has read it
             s.add(f)
             s.flush()
             for n in range(1, n_pages + 1):
@@ -284,35 +285,35 @@ def test_postgres_restart_during_integration(private_pg, tmp_path):
     _ocr_done_programme(project)
     storage = LocalStorage(tmp_path / "obj")
 
-    seen = {"pages": 0, "restarted": False}
+    seen = {"restarted": False}
 
-    @event.listens_for(shared, "after_cursor_execute")
+    @event.listens_for(shared, "before_cursor_execute")
     def restart_mid_file(conn, cursor, statement, params, context, executemany):
-        # in the middle of the third file: its shared_files row written, its pages not yet
-        if statement.lstrip().upper().startswith("INSERT INTO SHARED_FILES"):
-            seen["pages"] += 1
-            if seen["pages"] == 3 and not seen["restarted"]:
-                seen["restarted"] = True
-                private_pg.restart()
+        # in the middle of a write: the files' rows sent, their pages not yet
+        head = statement.lstrip().upper().split("(", 1)[0]
+        if head.startswith("INSERT INTO") and "PAGES" in head and not seen["restarted"]:
+            seen["restarted"] = True
+            private_pg.restart()
 
+    # the project database is on the same server: its transaction is lost and the phase
+    # fails (nothing recorded as integrated), whatever the shared side managed to write
     with pytest.raises(DBAPIError):
         with session_scope(project) as s:
             integrate(s, shared, storage)
     assert seen["restarted"]
-    event.remove(shared, "after_cursor_execute", restart_mid_file)
+    event.remove(shared, "before_cursor_execute", restart_mid_file)
     project.dispose()
     shared.dispose()
 
     after_fault = _integration_counts(project, shared)
-    # two whole files reached the shared database, the third not at all; the project
-    # database (its transaction lost) still has every file to do
-    assert after_fault == {"shared_files": 2, "shared_pages": 6, "half_written": [],
-                           "pages_without_file": [], "integrated": 0, "upserted_events": 0,
-                           "upserted_twice": 0}
+    # every file in the shared database is whole; none is recorded as integrated yet
+    assert after_fault["half_written"] == [] and after_fault["pages_without_file"] == []
+    assert after_fault["integrated"] == 0 and after_fault["upserted_events"] == 0
+    assert after_fault["shared_pages"] == 3 * after_fault["shared_files"]
 
     with session_scope(project) as s:  # the next run completes it
         out = integrate(s, shared, storage)
-    assert out["files"] == 6
+    assert out["files"] == 6 and not out["errors"]
     assert _integration_counts(project, shared) == {
         "shared_files": 6, "shared_pages": 18, "half_written": [], "pages_without_file": [],
         "integrated": 6, "upserted_events": 6, "upserted_twice": 0}

@@ -194,7 +194,9 @@ def test_no_message_a_person_reads_names_an_exception(tmp_path):
 
 FORMULAS = ['=HYPERLINK("http://x.example/a";"bấm")', "+84 912 345 678", "-1+2", "@SUM(A1:A9)",
             "=1+1", "\t=cmd"]
-_F_ELEMENT = re.compile(rb"<(?:\w+:)?f[\s>/]")
+# a formula inside a cell (<c><f>…</f></c>); a data bar's range (<xm:f> in the x14
+# conditional-format extension) is the bar's own reference, not a cell's content
+_F_ELEMENT = re.compile(rb"<(?:\w+:)?c\b[^>]*>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]", re.S)
 
 
 def _formula_cells(xlsx: bytes) -> list[str]:

@@ -201,7 +201,7 @@ def test_pipeline_on_a_terminal_shows_its_phases(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     rc, out, err = run_cli(["pipeline"], tty=True)
     assert rc == 0 and set(json.loads(out)) >= {"scan_qc", "ocr", "progress_report"}
-    assert "Các khâu" in err and "6/6 khâu" in err and "Kiểm tra ảnh" in err
+    assert "Các khâu" in err and "7/7 khâu" in err and "Kiểm tra ảnh" in err
     # `sohoa pipeline --json`: the same switch as `sohoa qc --json` (cli.main), tested above
     from sohoa.cli import build_parser
 

@@ -48,7 +48,8 @@ def _programme(engine, storage):
             storage.put_bytes(key, b"%PDF-1.7 sample " + bytes([i]) * 50)
             f = File(agency_id=ag.id, notation=f"0{i}", file_code=f"TTLTHN.{ag.code}.2021.01.00{i}",
                      title=title, start_date=start, end_date=start, access_mode=mode,
-                     status="ocr_done", pdf_key=key, pdf_sha256=f"{i:02d}" * 32)
+                     status="ocr_done", pdf_key=key, pdf_sha256=f"{i:02d}" * 32,
+                     described_hash="ef" * 32)  # the description phase has read it
             s.add(f)
             s.flush()
             d = Document(file_id=f.id, ordinal=1,  # no DocCode yet: keyed file_code.001

@@ -631,15 +631,10 @@ def _pdf_page(path: Path, n: int, page, fast: bool, t: Thresholds) -> SourcePage
                           pdf_rotate=rot, extraction="embedded")
     if box is None:
         return SourcePage(n, None, None, f"PDF page {n} has neither an image nor a page size")
-    # vector page or a page made of several images: render it (pdftoppm applies /Rotate)
-    render_dpi = t.work_dpi if fast else t.min_dpi_text
-    if box[0] * box[1] * render_dpi ** 2 > t.max_image_pixels:
-        return SourcePage(n, None, None, f"PDF page {n} too large to render")
-    check_page_images(page, t)  # the renderer would inflate every image stream
-    arr = _render_pdf_page(path, n, render_dpi, grey=fast)
+    # vector page or a page made of several images: render it (pdftoppm applies /Rotate).
     # physical resolution: that of the largest image on the page (strips, MRC layers);
     # a page with no image at all is not a scan and is judged at the rendering size.
-    phys = render_dpi
+    phys = None
     try:
         from pikepdf import PdfImage
 
@@ -649,6 +644,16 @@ def _pdf_page(path: Path, n: int, page, fast: bool, t: Thresholds) -> SourcePage
             phys = max(widths) / box[0]
     except Exception:  # noqa: BLE001
         pass
+    render_dpi = t.work_dpi if fast else t.min_dpi_text
+    if fast and phys:
+        # the pixels QC measures (edge width in mm) must be at the resolution it is told:
+        # a scan made of strips is rendered at its own resolution, up to the text minimum
+        render_dpi = max(t.work_dpi, min(phys, t.min_dpi_text))
+    phys = phys or render_dpi
+    if box[0] * box[1] * render_dpi ** 2 > t.max_image_pixels:
+        return SourcePage(n, None, None, f"PDF page {n} too large to render")
+    check_page_images(page, t)  # the renderer would inflate every image stream
+    arr = _render_pdf_page(path, n, render_dpi, grey=fast)
     bw, bh = (box[1], box[0]) if rot in (90, 270) else box
     size = (round(bw * phys), round(bh * phys))
     return SourcePage(n, arr, (phys, phys), None, size, "RGB" if arr.ndim == 3 else "L",

@@ -511,7 +511,11 @@ def check_image(
     sharp /= max(contrast / 100.0, 0.2) ** 2
     m["sharpness"] = round(sharp, 1)
     # blur on the letters' edges at the scanned resolution (noise cannot hide it)
-    blur_mm, _ = sharpness.edge_blur_mm(grey, centroids[text_keep] * (gw / W), cur_dpi)
+    # (only where strokes are several pixels wide: thresholds.blur_min_dpi; a page decoded
+    # or scanned coarser is judged by the Laplacian measure alone)
+    blur_mm = None
+    if cur_dpi >= t.blur_min_dpi * 0.999:
+        blur_mm, _ = sharpness.edge_blur_mm(grey, centroids[text_keep] * (gw / W), cur_dpi)
     m["edge_blur_mm"] = round(blur_mm, 3) if blur_mm is not None else None
     if sharp < t.min_sharpness:
         defects.append("blurred")
