@@ -411,3 +411,16 @@ def test_dashboard_lists_what_waits_and_serves_the_page_image(engine, storage, t
     assert img.status_code == 200 and img.headers["content-type"] == "image/png"
     assert img.content == storage.get_bytes(p4.image_key)
     assert c.get("/pages/999999/image").status_code == 404
+
+
+def test_force_describes_an_unchanged_file_again_with_an_event(engine, storage, three_docs):
+    """Làm lại (force): an unchanged file is described again, one forced_rerun event; the
+    documents come out the same and nothing else is written twice."""
+    _describe(engine, storage)
+    before = [(d.ordinal, d.type_name, d.code_notation) for d in _docs(engine, three_docs)]
+    assert _describe(engine, storage)["unchanged"] == 1  # plain rerun: skipped
+    out = _describe(engine, storage, force=True)
+    assert out["files"] == 1 and out["forced"] == 1 and out["unchanged"] == 0
+    forced = _events(engine, action="forced_rerun")
+    assert [(e.entity, e.entity_id, e.phase) for e in forced] == [("files", three_docs, "description")]
+    assert [(d.ordinal, d.type_name, d.code_notation) for d in _docs(engine, three_docs)] == before

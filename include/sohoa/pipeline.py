@@ -184,10 +184,14 @@ def run_ocr(agency: str | None = None, file_ref: str | None = None,
     return out
 
 
-def run_description(agency: str | None = None, file_ref: str | None = None) -> dict:
+def run_description(agency: str | None = None, file_ref: str | None = None,
+                    force: bool = False) -> dict:
     settings = get_settings()
     with session_scope() as s:
-        out = description.describe(s, get_storage(settings), agency=agency, file_ref=file_ref)
+        out = description.describe(s, get_storage(settings), agency=agency, file_ref=file_ref,
+                                   force=force)
+    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["unchanged"],
+                             failed=out["file_errors"])
     out["changed"] = bool(out["files"])
     return out
 
@@ -285,7 +289,7 @@ def run_all(agency: str | None = None, file_ref: str | None = None,
              ("arrangement", lambda: run_arrangement(agency, file_ref, force=force)),
              ("scan_qc", lambda: run_scan_qc(agency, file_ref, force=force)),
              ("ocr", lambda: run_ocr(agency, file_ref, force=force)),
-             ("description", lambda: run_description(agency, file_ref)),
+             ("description", lambda: run_description(agency, file_ref, force=force)),
              ("integration", lambda: run_integration(agency, file_ref, force=force)),
              ("progress_report", run_report))
     out = {}

@@ -17,12 +17,16 @@ be read gives ``{"file": ..., "error": ...}`` and the command still exits 0 (lik
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 from pathlib import Path
 
+from sohoa.core.progress import Progress
 from sohoa.description.extract import DocumentDraft, PageText, describe_pages
 from sohoa.ocr import recognition as R
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".j2k", ".bmp", ".webp"})
 
@@ -66,11 +70,17 @@ def describe_inputs(paths: list[str], *, lang: str = "vie", workers: int = 1) ->
     with tempfile.TemporaryDirectory(prefix="sohoa-describe-") as tmp:
         pool = R.make_pool(workers) if workers > 1 else None
         try:
-            for n, (label, inputs) in enumerate(_groups(paths)):
-                try:
-                    objects.extend(_describe_one(label, inputs, Path(tmp), n, lang, pool))
-                except Exception as exc:  # noqa: BLE001 - one bad input never stops the rest
-                    objects.append({"file": label, "error": f"không đọc được: {type(exc).__name__}: {exc}"})
+            groups = _groups(paths)
+            # on a terminal a live line on stderr (nothing with --json or off a terminal)
+            with Progress("Mô tả hồ sơ", len(groups), unit="hồ sơ", log=log) as progress:
+                for n, (label, inputs) in enumerate(groups):
+                    try:
+                        objects.extend(_describe_one(label, inputs, Path(tmp), n, lang, pool))
+                        progress.advance(item=label)
+                    except Exception as exc:  # noqa: BLE001 - one bad input never stops the rest
+                        log.warning("describe %s failed", label, exc_info=True)
+                        objects.append({"file": label, "error": f"không đọc được: {exc}"})
+                        progress.advance(item=f"{label}: không đọc được")
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

@@ -148,17 +148,19 @@ def document_record(d: Document) -> dict:
 
 
 def describe(session: Session, storage, *, agency: str | None = None,
-             file_ref: str | None = None, describe_pages=None) -> dict:
-    """Describe every OCR'd file (status ocr_done, or integrated and OCR'd again)."""
+             file_ref: str | None = None, describe_pages=None, force: bool = False) -> dict:
+    """Describe every OCR'd file (status ocr_done, or integrated and OCR'd again).
+    ``force``: files whose inputs are unchanged are described again too (one
+    ``forced_rerun`` event each); fields a person confirmed still stay as confirmed."""
     if describe_pages is None:
         from sohoa.description.extract import describe_pages
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("ocr_done", "integrated"))
-    summary = {"files": 0, "unchanged": 0, "documents": 0, "flagged": 0, "access_raised": 0,
-               "file_errors": 0, "file_ids": []}
+    summary = {"files": 0, "unchanged": 0, "forced": 0, "documents": 0, "flagged": 0,
+               "access_raised": 0, "file_errors": 0, "file_ids": []}
     for f in files:
         try:
-            out = describe_file(session, storage, f, describe_pages)
+            out = describe_file(session, storage, f, describe_pages, force=force)
             session.commit()  # one file at a time
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
             session.rollback()
@@ -175,23 +177,29 @@ def describe(session: Session, storage, *, agency: str | None = None,
             summary["unchanged"] += 1
             continue
         summary["files"] += 1
+        summary["forced"] += out.get("forced", 0)
         summary["file_ids"].append(f.id)
         for k in ("documents", "flagged", "access_raised"):
             summary[k] += out[k]
     return summary
 
 
-def describe_file(session: Session, storage, f: File, describe_pages) -> dict | None:
+def describe_file(session: Session, storage, f: File, describe_pages,
+                  force: bool = False) -> dict | None:
     pages = _pages(session, f)
     in_hash = description_input_hash(f, pages)
-    if f.described_hash == in_hash:
+    forced = f.described_hash == in_hash
+    if forced and not force:
         return None
+    if forced:
+        events.record_forced(session, entity="files", entity_id=f.id, phase=PHASE,
+                             agency_id=f.agency_id, details={"file_code": f.file_code})
     agency = session.get(Agency, f.agency_id)
     drafts = describe_pages(page_texts(pages)) if pages else []
     existing = {d.ordinal: d for d in session.scalars(select(Document)
                                                       .where(Document.file_id == f.id))}
     by_page = {p.page_no: p for p in pages}
-    counts = {"documents": 0, "flagged": 0, "access_raised": 0}
+    counts = {"documents": 0, "flagged": 0, "access_raised": 0, "forced": int(forced)}
     docs = []
     for draft in drafts:
         ordinal = int(draft.ordinal)
