@@ -281,15 +281,20 @@ def project_counts(cluster: Cluster) -> dict:
             "ocr_done_files": q("select count(*) from files where pdf_key is not null")[0][0],
             "forced_events": [dict(r._mapping) for r in c.execute(text(
                 "select phase, actor, entity_id from events where action='forced_rerun'"))],
+            # each document (văn bản) has its own PDF/A beside its file's
+            "document_pdfs": q("select count(*) from documents where pdf_key is not null")[0][0],
         }
     eng.dispose()
     eng = create_engine(cluster.urls["shared"])
     with eng.connect() as c:
-        counts["shared_files"] = c.execute(text("select count(*) from shared_files")).scalar()
-        counts["shared_pages"] = c.execute(text("select count(*) from shared_pages")).scalar()
+        # the shared database's contract schema (sohoa.integration.contract)
+        schema = os.environ.get("SOHOA_SHARED_SCHEMA") or "csdl"
+        counts["shared_files"] = c.execute(text(f'select count(*) from "{schema}".files')).scalar()
+        counts["shared_pages"] = c.execute(text(f'select count(*) from "{schema}".pages')).scalar()
     eng.dispose()
     pdf_dir = cluster.home / "objects" / "pdf"
-    counts["pdf_objects"] = sum(1 for p in pdf_dir.rglob("*.pdf")) if pdf_dir.exists() else 0
+    all_pdfs = sum(1 for p in pdf_dir.rglob("*.pdf")) if pdf_dir.exists() else 0
+    counts["pdf_objects"] = all_pdfs - counts["document_pdfs"]  # the files' own PDF/A
     return counts
 
 
