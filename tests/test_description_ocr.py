@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 
 from sohoa import cli
-from sohoa.sample import generate as G
+from sohoa.sample.documents import layout_document
+from sohoa.sample.render import render_page
 from sohoa.sample import text as T
 
 pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
@@ -22,12 +23,12 @@ AGENCY = {"code": "H002", "level": "district", "hdr1": "ỦY BAN NHÂN DÂN", "h
 def _render(tmp_path, name, doc_type, number, issued, extras, seed):
     rng = random.Random(seed)
     theme = next(t for t in T.THEMES if t["key"] == "thi_dua")
-    [page] = G._layout_document(rng, AGENCY, theme, doc_type, 1, issued, number, extras=extras)
+    [page] = layout_document(rng, AGENCY, theme, doc_type, 1, issued, number, extras=extras)
     job = {"path": name, "dpi": 200, "defect": None, "mode": "RGB", "angle": 0.4, "seed": seed,
            "tint": (246, 242, 228), "blur": 0.2, "quality": 85, "lines": page.lines,
            "rules": page.rules, "signature": page.signature, "seal": None,
            "scribbles": page.scribbles}
-    G._render_page(job, str(tmp_path))
+    render_page(job, str(tmp_path))
     return tmp_path / name, page
 
 

@@ -15,6 +15,8 @@ import pytest
 from PIL import Image
 from sohoa.sample import generate as sample
 from sohoa.sample.generate import DEFECTS, INVENTORY_HEADER, generate, safe_name
+from sohoa.sample.programme import plan_programme
+from sohoa.sample.render import render_page
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +43,12 @@ def test_same_seed_same_bytes_even_without_pool(small, tmp_path):
 
 
 def test_different_seed_differs():
-    a, b = sample._plan("small", 7), sample._plan("small", 8)
+    a, b = plan_programme("small", 7), plan_programme("small", 8)
     assert [p["text"] for p in a["manifest"]["pages"]] != [p["text"] for p in b["manifest"]["pages"]]
     assert [f["title"] for f in a["manifest"]["files"]] != [f["title"] for f in b["manifest"]["files"]]
     ja = next(j for j in a["jobs"] if j["defect"] is None and j["dpi"] == 200)
     jb = next(j for j in b["jobs"] if j["defect"] is None and j["dpi"] == 200)
-    assert sample._render_page(ja) != sample._render_page(jb)
+    assert render_page(ja) != render_page(jb)
 
 
 # ------------------------------------------------------------------ counts and files
@@ -250,7 +252,7 @@ def test_rerun_in_same_folder_leaves_no_stale_pages(tmp_path, monkeypatch):
         target.write_bytes(job["path"].encode())
         return job["path"], "0" * 64
 
-    monkeypatch.setattr(sample, "_render_to_disk", fake_render)
+    monkeypatch.setattr(sample, "render_to_disk", fake_render)
     first = generate(tmp_path, "full", seed=1, workers=1)
     stale = tmp_path / "deliveries" / "G01" / "HS-99"
     stale.mkdir(parents=True)
