@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from sohoa.core import fields as F
 from sohoa.description import layout as L
-from sohoa.description.extract import (JSON_KEYS, PageText, compose_organ, describe_pages,
-                                       organ_case, parse_issued, parse_number_notation,
-                                       title_case)
+from sohoa.description.casing import compose_organ, organ_case, title_case
+from sohoa.description.extract import JSON_KEYS, PageText, describe_pages
+from sohoa.description.readings import parse_issued, parse_number_notation
 
 QD = """ỦY BAN NHÂN DÂN
 QUẬN HOÀN KIẾM

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
+from sohoa.scan import bounds
 from sohoa.scan import inputs as scan_input
 from sohoa.scan.qc import check_path
 from sohoa.scan.thresholds import Thresholds
@@ -91,7 +92,7 @@ def test_flate_bomb_page_is_refused_and_the_other_pages_are_checked(bomb_pdf):
         assert r.error is None and "corrupt" not in r.defects
         assert r.metrics["pdf_extraction"] == "embedded" and r.metrics["ink_ratio"] > 0.05
     # the scan phase's extraction refuses it the same way
-    with pytest.raises(scan_input.DeclaredSizeExceeded):
+    with pytest.raises(bounds.DeclaredSizeExceeded):
         scan_input.extract_page(bomb_pdf, 2)
     assert scan_input.extract_page(bomb_pdf, 1)[1] == ".png"
 
@@ -128,10 +129,10 @@ def test_inflate_stops_at_the_bound(n, bound, salt):
     data = (salt * (n // max(len(salt), 1) + 1))[:n] if salt else b"\0" * n
     z = zlib.compress(data)
     if n <= bound:
-        assert scan_input._inflate_bounded(z, bound) == data
+        assert bounds.inflate_bounded(z, bound) == data
     else:
-        with pytest.raises(scan_input.DeclaredSizeExceeded):
-            scan_input._inflate_bounded(z, bound)
+        with pytest.raises(bounds.DeclaredSizeExceeded):
+            bounds.inflate_bounded(z, bound)
 
 
 def test_declared_size_counts_components_and_bits(tmp_path):
@@ -140,11 +141,11 @@ def test_declared_size_counts_components_and_bits(tmp_path):
              ("/DeviceCMYK", 8, W * 4 * H), ("/DeviceGray", 16, W * 2 * H)]
     for cs, bpc, want in cases:
         img = _image(pdf, b"", W, H, cs, bpc, "/FlateDecode")
-        assert scan_input.declared_bytes(img, W, H) == want
+        assert bounds.declared_bytes(img, W, H) == want
     icc = pikepdf.Array([pikepdf.Name.ICCBased, pikepdf.Stream(pdf, b"", N=3)])
     img = _image(pdf, b"", W, H, "/DeviceRGB", 8, "/FlateDecode")
     img.ColorSpace = icc
-    assert scan_input.declared_bytes(img, W, H) == DECLARED_RGB
+    assert bounds.declared_bytes(img, W, H) == DECLARED_RGB
 
 
 def test_flate_within_the_declared_size_with_png_predictor_passes(tmp_path):
@@ -201,5 +202,5 @@ def test_codecs_are_held_to_the_declared_size_by_their_headers(tmp_path):
 @given(st.binary(max_size=300))
 def test_jbig2_header_reader_never_fails_on_garbage(data):
     """A damaged stream must reach the decoder (which reports it), not crash the bound."""
-    for w, h in scan_input.jbig2_sizes(data):
+    for w, h in bounds.jbig2_sizes(data):
         assert 0 <= w < 2**32 and 0 <= h < 2**32

@@ -15,6 +15,9 @@ Fields are read from the first page's header (organ block, number and notation, 
 type title, subject) and the last page's signature block. A value written by hand, a
 smudged one (low OCR confidence) or two readings that disagree give an empty field and a
 review flag with a Vietnamese reason — a value is never guessed.
+
+One header line is read by ``readings`` (number and notation, dates) and cased by
+``casing`` (organ names, titles); this module finds the lines and decides.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from datetime import date
 from sohoa.core import fields as F
 from sohoa.core.fields import fold
 from sohoa.description import layout as L
+from sohoa.description.casing import TITLE_BY_FOLD, compose_organ, title_case
+from sohoa.description.readings import (KEEP_TABLE, clean_text, find_date, find_so, fold_keep, is_upper_text,
+                                        parse_issued, parse_number_notation)
 
 #: A field read from OCR lines whose confidence (0..1) is below this is flagged.
 REVIEW_CONF = 0.6
@@ -125,38 +131,6 @@ class DocumentDraft:
         return out
 
 
-# --------------------------------------------------------------------------- text helpers
-
-
-def _fold_char(ch: str) -> str:
-    f = fold(ch)
-    return f[0] if f else " "
-
-
-# one character in, one out: letters to their base letter, digits kept, the rest a space
-_KEEP_TABLE = str.maketrans({chr(c): _fold_char(chr(c)) for c in
-               list(range(0x20, 0x250)) + list(range(0x1EA0, 0x1F00)) + list(range(0x2000, 0x2070))
-               if chr(c) not in "0123456789abcdefghijklmnopqrstuvwxyz"})
-_KEEP_TABLE.update({c: " " for c in range(0x300, 0x370)})  # stray combining marks
-
-
-def fold_keep(text: str) -> str:
-    """Like ``fold`` but one output character per input character (positions match the
-    original): lower case, no diacritics, đ → d, anything not a letter/digit → space."""
-    return text.translate(_KEEP_TABLE)
-
-
-def _clean(text: str) -> str:
-    return F.nfc(text)
-
-
-def _is_upper_text(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) < 2:
-        return False
-    return sum(c.isupper() for c in letters) >= 0.8 * len(letters)
-
-
 @dataclass
 class _Line:
     text: str
@@ -191,7 +165,7 @@ def _page_lines(page: PageText) -> list[_Line]:
         W = page.width or max((r["bbox"][0] + r["bbox"][2] for r in page.lines if r.get("bbox")), default=0)
         H = page.height or max((r["bbox"][1] + r["bbox"][3] for r in page.lines if r.get("bbox")), default=0)
         for r in page.lines:
-            t = _clean(r.get("text") or "")
+            t = clean_text(r.get("text") or "")
             if not t:
                 continue
             bb = r.get("bbox")
@@ -201,7 +175,7 @@ def _page_lines(page: PageText) -> list[_Line]:
             out.append(ln)
         return out
     for raw in (page.text or "").splitlines():
-        t = _clean(raw)
+        t = clean_text(raw)
         if t:
             out.append(_Line(t, fold_keep(t)))
     return out
@@ -215,284 +189,6 @@ def _conf01(*lines: _Line) -> float:
 
 def _digits_trusted(ln: _Line) -> bool:
     return ln.min_conf is None or ln.min_conf >= DIGITS_MIN_CONF
-
-
-# --------------------------------------------------------------------------- parsers
-
-# "Số:" as OCR reads it: Số, So, Sô, Só, S6, Sé, Sỗ ... followed by ':' (or ';', '.')
-_SO_RE = re.compile(r"(?:^|(?<=\s))S\s?[^\s:;/]?\s?[:;]\s*")
-_NOTATION_RE = re.compile(r"[0-9A-ZĐ&][0-9A-Za-zĐđ&.\-]*")
-_OCR_NOTATION_FIXES = str.maketrans({"Ð": "Đ", "§": "S", "$": "S", "đ": "Đ", "–": "-", "—": "-",
-                                     "‐": "-", " ": ""})
-_YEAR_RE = re.compile(r"(?:1[89]|20)\d\d")
-
-
-@dataclass
-class NumberReading:
-    number: str | None
-    notation: str | None
-    problem: str | None  # Vietnamese reason when the number or notation is not taken
-
-
-def find_so(text: str) -> int | None:
-    """Position after the "Số:" label in a line, or None."""
-    m = _SO_RE.search(text)
-    if not m or m.start() > 3 and "/" not in text[m.end():]:
-        return None
-    return m.end()
-
-
-def _unique_folds(words) -> dict[str, str]:
-    seen: dict[str, set[str]] = {}
-    for w in words:
-        seen.setdefault(fold(w).replace(" ", ""), set()).add(w)
-    return {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
-
-
-_NOTATION_WORDS = _unique_folds(list(L.TYPE_BY_ABBR) + [k for k in L.ORGAN_ABBREVIATIONS
-                                                        if k.isalpha() and k.isupper()])
-
-
-def _restore_notation(notation: str) -> str:
-    """OCR's "QD-UBND" → "QĐ-UBND": a segment without "Đ" whose folded form is exactly
-    one known abbreviation (type or organ) gets its printed letters back ("HD" stays:
-    Hướng dẫn HD or Hợp đồng HĐ)."""
-    parts = notation.split("-")
-    for i, part in enumerate(parts):
-        if part.isascii() and part.upper() == part:
-            parts[i] = _NOTATION_WORDS.get(part.lower(), part)
-    return "-".join(parts)
-
-
-def parse_number_notation(line: str) -> NumberReading:
-    """ "Số: 155/QĐ-UBND" → ("155", "QĐ-UBND"); "Số:    /QĐ-UBND" → (None, "QĐ-UBND",
-    reason); "Số: 12/2020/NĐ-CP" → ("12", "2020/NĐ-CP"). A number part that is not plain
-    digits ("4/35" from handwriting) gives no number and a reason."""
-    text = _clean(line)
-    pos = find_so(text)
-    rest = text[pos:] if pos is not None else text
-    slash = None
-    for m in re.finditer(r"/", rest):
-        tail = rest[m.end():].translate(_OCR_NOTATION_FIXES).rstrip(".,;:")
-        if _NOTATION_RE.fullmatch(tail) and any(c.isalpha() for c in tail):
-            slash, notation = m.start(), tail
-            break
-    if slash is None:
-        # OCR dropped the slash: "7KH-UBND" = 7 / KH-UBND when a known abbreviation follows
-        m = re.fullmatch(r"(\d{1,%d})\s*([A-ZĐ][0-9A-Za-zĐđ&.\-]*)" % F.MAX_CODE_NUMBER,
-                         rest.strip().rstrip(".,;:").translate(_OCR_NOTATION_FIXES))
-        if m:
-            notation = _restore_notation(m.group(2))
-            head = notation.split("-")[0]
-            if head in L.TYPE_BY_ABBR or head in L.ORGAN_ABBREVIATIONS:
-                return NumberReading(str(int(m.group(1))), notation,
-                                     "không thấy dấu “/” giữa số và ký hiệu: cần xác nhận")
-        return NumberReading(None, None, "không đọc được ký hiệu sau “Số:”")
-    notation = _restore_notation(notation)
-    num = rest[:slash].strip().rstrip(".,;:").strip()
-    m = re.fullmatch(r"(\d+)\s*/\s*((?:1[89]|20)\d\d)", num)
-    if m:  # "12/2020/NĐ-CP": the year belongs to the notation
-        num, notation = m.group(1), f"{m.group(2)}/{notation}"
-    if len(notation) > F.MAX_CODE_NOTATION:
-        return NumberReading(None, None, f"ký hiệu dài quá {F.MAX_CODE_NOTATION} ký tự")
-    if not num:
-        return NumberReading(None, notation, "số để trống (thường được viết tay): cần nhập")
-    if not re.fullmatch(r"\d{1,%d}" % F.MAX_CODE_NUMBER, num):
-        return NumberReading(None, notation, f"số “{num}” không rõ (viết tay hoặc mờ): cần nhập")
-    return NumberReading(str(int(num)) if num.isdigit() else num, notation, None)
-
-
-_DATE_RE = re.compile(r"ngay\s*(?P<d>[^\s]{0,4}?)\s*thang\s*(?P<m>[^\s]{0,3}?)\s*nam\s*(?P<y>\d{4})")
-_DATE_NO_DAY_RE = re.compile(r"thang\s*(?P<m>\d{1,2})\s*nam\s*(?P<y>\d{4})")
-
-
-@dataclass
-class DateReading:
-    place: str | None
-    day: int | None
-    month: int | None
-    year: int | None
-    problem: str | None
-    day_text: str | None = None  # the day as printed ("05", "5")
-
-    @property
-    def date(self) -> date | None:
-        if self.day and self.month and self.year:
-            try:
-                return date(self.year, self.month, self.day)
-            except ValueError:
-                return None
-        return None
-
-
-def find_date(text: str) -> re.Match | None:
-    """The "ngày … tháng … năm …" match on the folded line (positions = the line's)."""
-    f = fold_keep(text)
-    return _DATE_RE.search(f) or _DATE_NO_DAY_RE.search(f)
-
-
-def parse_issued(line: str) -> DateReading:
-    """ "Hà Nội, ngày 05 tháng 6 năm 2025" → place "Hà Nội", 2025-06-05; a blank day
-    ("ngày   tháng 5 năm 2019") keeps year and month and gives a reason."""
-    text = _clean(line)
-    m = find_date(text)
-    if not m:
-        return DateReading(None, None, None, None, "không tìm thấy ngày tháng năm")
-    place = text[:m.start()].strip(" ,.;:") or None
-    y = int(m.group("y"))
-    if not F.MIN_RECORD_YEAR <= y <= 2100:
-        return DateReading(place, None, None, None, f"năm {y} không hợp lệ")
-    mo_s = m.group("m")
-    mo = int(mo_s) if mo_s.isdigit() else None
-    if mo is None or not 1 <= mo <= 12:
-        return DateReading(place, None, None, y, f"tháng “{mo_s}” không rõ")
-    d_s = m.groupdict().get("d")
-    if not d_s:
-        return DateReading(place, None, mo, y, "ngày để trống (thường được viết tay): cần nhập")
-    if not d_s.isdigit():
-        return DateReading(place, None, mo, y, f"ngày “{d_s}” không rõ (viết tay hoặc mờ): cần nhập")
-    d = int(d_s)
-    r = DateReading(place, d, mo, y, None, d_s)
-    if r.date is None:
-        return DateReading(place, None, mo, y, f"ngày {d}/{mo}/{y} không có thật")
-    return r
-
-
-# --------------------------------------------------------------------------- casing
-
-
-def _cap(word: str) -> str:
-    return word[:1].upper() + word[1:]
-
-
-def _expand(words: list[str]) -> list[str]:
-    out: list[str] = []
-    for w in words:
-        key = w.rstrip(",;:")
-        exp = L.ORGAN_ABBREVIATIONS.get(key) or L.ORGAN_ABBREVIATIONS.get(key.upper())
-        if exp is None and key.isupper():
-            exp = L.ABBREVIATION_BY_FOLD.get(fold(key).replace(" ", ""))
-        out.extend(exp.split() if exp else [w])
-    return out
-
-
-_UNIT_FOLDS = sorted(((fold(u).split(), u) for u in L.UNIT_WORDS), key=lambda t: -len(t[0]))
-_NOT_UNIT_NEXT = {"ly", "hoi", "doi", "su", "tran", "vien", "xa"}
-
-
-def _unit_at(words: list[str], i: int) -> tuple[int, str] | None:
-    for parts, printed in _UNIT_FOLDS:
-        n = len(parts)
-        if [fold(w) for w in words[i:i + n]] == parts:
-            nxt = fold(words[i + n]) if i + n < len(words) else ""
-            if not nxt or nxt in _NOT_UNIT_NEXT:
-                return None
-            if n == 1 and words[i].lower() != printed and parts[0] in ("quan", "xa"):
-                # "QUAN"/"XA" without marks: OCR, or "QUẢN"/"XẢ" - only before a place name
-                if not words[i + 1][:1].isupper():
-                    return None
-            return n, printed
-    return None
-
-
-def _title_word(w: str) -> str:
-    return _cap(L.restore_word(w)) if w.isupper() else w
-
-
-_HEADS = sorted(((fold(h).split(), h) for h in L.ORGAN_HEADS), key=lambda t: -len(t[0]))
-
-
-def _case_phrase(words: list[str]) -> str:
-    """Body words of an organ name, upper case → printed: the head word from the table
-    ("Sở", "Phòng", "Ủy ban nhân dân"), then each part (split at "và", "-") starts with a
-    capital: "SỞ GIÁO DỤC VÀ ĐÀO TẠO" → "Sở Giáo dục và Đào tạo"."""
-    out: list[str] = []
-    folded = [fold(w) for w in words]
-    for parts, printed in _HEADS:
-        if folded[:len(parts)] == parts:
-            out.append(printed)
-            words = words[len(parts):]
-            break
-    start = True
-    for w in words:
-        lw = L.restore_word(w) if w.isupper() or w.islower() else w
-        if fold(w) in ("va",) and out:
-            out.append("và")
-            start = True
-            continue
-        if w in ("-", "–"):
-            out.append("-")
-            start = True
-            continue
-        if not w.isupper() and not w.islower():  # already cased ("Ủy", "Giáo")
-            out.append(w)
-            start = False
-            continue
-        out.append(_cap(lw) if start else lw)
-        start = False
-    return " ".join(out)
-
-
-def organ_case(text: str) -> str:
-    """ "UBND THÀNH PHỐ ĐÀ NẴNG" → "Ủy ban nhân dân thành phố Đà Nẵng";
-    "SỞ GIÁO DỤC VÀ ĐÀO TẠO" → "Sở Giáo dục và Đào tạo"."""
-    words = _expand(_clean(text).replace("TP.", "TP. ").split())
-    for i in range(len(words)):
-        u = _unit_at(words, i)
-        if u:
-            n, printed = u
-            body = _case_phrase(words[:i]) if i else ""
-            place = " ".join(_title_word(w) for w in words[i + n:])
-            return " ".join(x for x in (body, printed, place) if x)
-    return _case_phrase(words)
-
-
-def _split_place(name: str) -> tuple[str, str]:
-    """ "Ủy ban nhân dân thành phố Đà Nẵng" → ("Ủy ban nhân dân", "thành phố Đà Nẵng")."""
-    words = name.split()
-    for i in range(len(words)):
-        if _unit_at(words, i):
-            return " ".join(words[:i]), " ".join(words[i:])
-    return name, ""
-
-
-def compose_organ(lines: list[str]) -> str | None:
-    """Organ block lines (top-left, upper case) → the issuing organ's full name:
-    ["UBND THÀNH PHỐ ĐÀ NẴNG", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"] → "Sở Giáo dục và Đào tạo
-    thành phố Đà Nẵng"; ["ỦY BAN NHÂN DÂN", "QUẬN HOÀN KIẾM"] → "Ủy ban nhân dân quận
-    Hoàn Kiếm"."""
-    parts = [p for p in (_clean(re.sub(r"[\W_]+$", "", x)) for x in lines) if p]
-    if not parts:
-        return None
-    if len(parts) == 1:
-        return organ_case(parts[0])
-    # the parent body on the first line, the issuing body below (wrapped over lines)
-    parent, body = organ_case(parts[0]), organ_case(" ".join(parts[1:]))
-    if fold(parent) in {fold(c) for c in L.COLLECTIVE_BODIES}:
-        return f"{parent} {body}"  # the name alone, over two lines
-    p_body, p_place = _split_place(parent)
-    if fold(p_body) in {fold(c) for c in L.COLLECTIVE_BODIES} and p_place:
-        b_body, b_place = _split_place(body)
-        return body if b_place else f"{body} {p_place}"
-    return f"{body}, {parent}"
-
-
-_TITLE_BY_FOLD = {fold(t): t for t in L.SIGNER_TITLES}
-
-
-def title_case(text: str) -> str:
-    """ "KT. GIÁM ĐỐC" → "KT. Giám đốc"; "PHÓ CHỦ TỊCH" → "Phó Chủ tịch";
-    "TM. ỦY BAN NHÂN DÂN" → "TM. Ủy ban nhân dân"."""
-    t = _clean(text)
-    m = L.AUTHORITY_RE.match(t)
-    prefix, rest = (f"{m.group(1)}. ", m.group(2)) if m else ("", t)
-    key = fold(rest)
-    if key in _TITLE_BY_FOLD:
-        return prefix + _TITLE_BY_FOLD[key]
-    for printed_key, printed in _TITLE_BY_FOLD.items():
-        if key.startswith(printed_key + " "):  # "GIÁM ĐỐC SỞ ..."
-            return prefix + printed + " " + organ_case(rest[len(printed):].strip())
-    return prefix + organ_case(rest)
 
 
 # --------------------------------------------------------------------------- page analysis
@@ -596,7 +292,7 @@ def _min(a, b):
 def _mark_of(ln: _Line) -> tuple[str, str] | None:
     key = " ".join(ln.fold.split())
     hit = L.MARK_BY_FOLD.get(key)
-    if hit and _is_upper_text(ln.text):
+    if hit and is_upper_text(ln.text):
         return hit
     return None
 
@@ -631,9 +327,9 @@ def _analyse(page: PageText) -> _Header:
             h.marks.append((*mark, ln))
             continue
         key = " ".join(ln.fold.split())
-        if h.title is None and key in L.TYPE_BY_TITLE and _is_upper_text(ln.text):
+        if h.title is None and key in L.TYPE_BY_TITLE and is_upper_text(ln.text):
             h.title, h.title_index = ln, i
-        elif _is_upper_text(ln.text):
+        elif is_upper_text(ln.text):
             h.organ_seen = True
     # organ block: upper-case left pieces before the "Số" line (or before the title)
     end = h.so_index
@@ -643,7 +339,7 @@ def _analyse(page: PageText) -> _Header:
     for ln in pieces[:end]:
         if L.MOTTO_1_RE.search(ln.fold) or L.MOTTO_2_RE.search(ln.fold) or find_date(ln.text):
             continue
-        if _mark_of(ln) or not _is_upper_text(ln.text):
+        if _mark_of(ln) or not is_upper_text(ln.text):
             continue
         if ln.cx is not None and ln.cx > LEFT_COLUMN:
             continue
@@ -697,7 +393,7 @@ def _subject(h: _Header, draft: DocumentDraft) -> tuple[str | None, list[_Line]]
             continue  # the right column, read in between
         if _STOP_SUBJECT_RE.match(ln.fold) or _HEADING_RE.match(ln.text) or _mark_of(ln):
             break
-        if got and _is_upper_text(ln.text) and not _is_upper_text(got[0].text):
+        if got and is_upper_text(ln.text) and not is_upper_text(got[0].text):
             break
         if left_only and ln.cx is not None and ln.cx > LEFT_COLUMN:
             continue
@@ -736,7 +432,7 @@ def _signature(lines: list[_Line]) -> tuple[str | None, str | None, list[_Line],
             continue
         if _is_name(ln.text):
             # a name sits below a title block: at least one upper-case line before it
-            if any(_is_upper_text(x.text) and _title_like(x.text) for x in lines[max(0, i - 10):i]):
+            if any(is_upper_text(x.text) and _title_like(x.text) for x in lines[max(0, i - 10):i]):
                 name_i = i
                 break
     if name_i is None:
@@ -753,7 +449,7 @@ def _signature(lines: list[_Line]) -> tuple[str | None, str | None, list[_Line],
             continue
         if name.y is not None and ln.y is not None and name.y - ln.y > 0.3:
             break
-        if _is_upper_text(ln.text) and _title_like(ln.text):
+        if is_upper_text(ln.text) and _title_like(ln.text):
             titles.insert(0, ln)
             if L.AUTHORITY_RE.match(ln.text) or len(titles) >= 3:
                 break
@@ -768,11 +464,11 @@ def _signature(lines: list[_Line]) -> tuple[str | None, str | None, list[_Line],
 
 
 def _title_like(text: str) -> bool:
-    t = _clean(text)
+    t = clean_text(text)
     if L.AUTHORITY_RE.match(t):
         return True
     key = fold(t)
-    return any(key == k or key.startswith(k + " ") or key.startswith("pho " + k) for k in _TITLE_BY_FOLD)
+    return any(key == k or key.startswith(k + " ") or key.startswith("pho " + k) for k in TITLE_BY_FOLD)
 
 
 def _type_from_notation(notation: str | None) -> str | None:
@@ -813,7 +509,7 @@ def _enforce_lengths(d: DocumentDraft) -> None:
         d.flag(name, f"dài quá {limit} ký tự (giới hạn của trường {FIELD_LABELS_VI[name]})")
 
 
-_KEEP_SLASH = dict(_KEEP_TABLE)
+_KEEP_SLASH = dict(KEEP_TABLE)
 _KEEP_SLASH[ord("/")] = "/"
 _KEM_THEO_RE = re.compile(r"kem\s*theo\b.*?\bso\s*(\d{1,11})\s*/\s*[a-z].*?\bngay\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 
