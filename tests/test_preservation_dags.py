@@ -51,3 +51,17 @@ def test_aip_build_and_fixity_audit_dags(airflow_db, tmp_path, monkeypatch):
         assert set(runs) == {"agency:G01", "agency:G02", "programme"}
         assert all(r.status == "done" and r.ok == r.checked for r in runs.values())
         assert runs["agency:G01"].checked == 3 + 1 + 1 + 1  # pages, derivative, PDF, AIP
+
+    # the run notes count what these runs did: packages, then objects (not "0 mới")
+    from sohoa import pipeline
+    from sohoa.core.run_notes import run_note
+
+    again = pipeline.run_aips()
+    assert run_note([again["outcome"]], agencies=["G01", "G02"]).startswith(
+        "Hồ sơ: 0 mới, 0 làm lại, 2 không đổi, 0 bị trả lại, 0 lỗi.")
+    audit = pipeline.run_fixity("G01")
+    note = run_note([audit["outcome"]], agencies=["G01"])
+    assert note.startswith(f"Kiểm tra toàn vẹn: {audit['checked']} đối tượng, "
+                           f"{audit['checked']} đúng, 0 đã sửa từ bản còn tốt, "
+                           "0 chưa sửa được, 0 MẤT.")
+    assert audit["checked"] == 6

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sohoa.arrangement import phase as arrangement
 
 from sohoa.core import events
-from sohoa.core.run_notes import outcome
+from sohoa.core.run_notes import fixity_outcome, outcome
 
 from sohoa.description import phase as description
 from sohoa.description import review
@@ -258,6 +258,9 @@ def run_aips(agency: str | None = None, file_ref: str | None = None) -> dict:
     with session_scope() as s:
         out = aip.build_aips(s, get_storage(), agency=agency, file_ref=file_ref)
     out["changed"] = bool(out["built"])
+    # the run note: packages built, unchanged, failed (a run that built 6 must not say 0)
+    out["outcome"] = outcome(done=out["built"], unchanged=out["unchanged"],
+                             failed=len(out["failed"]))
     return out
 
 
@@ -272,6 +275,7 @@ def run_fixity(agency: str | None = None, file_ref: str | None = None, *,
     from sohoa.preservation import fixity
 
     out = fixity.audit(get_storage(), agency=agency, file_ref=file_ref)
+    out["outcome"] = fixity_outcome(out)  # the run note counts objects, not files
     if raise_on_loss and (out["lost"] or out["unrepaired"]):
         raise FixityLoss(
             f"kiểm tra toàn vẹn {out['scope']}: {out['lost']} đối tượng MẤT, "

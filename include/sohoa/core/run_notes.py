@@ -22,12 +22,28 @@ def outcome(*, done: int = 0, redone: int = 0, unchanged: int = 0, rejected: int
             "rejected": int(rejected), "failed": int(failed)}
 
 
-def total(outcomes: Iterable[dict | None]) -> dict[str, int]:
-    out = dict.fromkeys(KEYS, 0)
+#: A fixity audit counts objects, not files: checked, sound, repaired from the good copy,
+#: still wrong, lost (both copies bad).
+FIXITY_KEYS = ("checked", "ok", "repaired", "unrepaired", "lost")
+
+
+def fixity_outcome(summary: dict) -> dict:
+    """A fixity audit's counts (``fixity.run_summary``) as an outcome the note reads."""
+    return {"kind": "fixity", **{k: int(summary.get(k, 0) or 0) for k in FIXITY_KEYS}}
+
+
+def total(outcomes: Iterable[dict | None], keys: tuple[str, ...] = KEYS) -> dict[str, int]:
+    out = dict.fromkeys(keys, 0)
     for o in outcomes:
-        for k in KEYS:
+        for k in keys:
             out[k] += int((o or {}).get(k, 0) or 0)
     return out
+
+
+def _fixity_line(outcomes: list[dict]) -> str:
+    t = total(outcomes, FIXITY_KEYS)
+    return (f"Kiểm tra toàn vẹn: {t['checked']} đối tượng, {t['ok']} đúng, {t['repaired']} đã sửa "
+            f"từ bản còn tốt, {t['unrepaired']} chưa sửa được, {t['lost']} MẤT.")
 
 
 def run_note(outcomes: Iterable[dict | None], *, unit: str = "hồ sơ",
@@ -36,15 +52,19 @@ def run_note(outcomes: Iterable[dict | None], *, unit: str = "hồ sơ",
              target: str | None = None) -> str:
     """The note, e.g. ``"Hồ sơ: 0 mới, 0 làm lại, 12 không đổi, 0 bị trả lại, 0 lỗi.
     Cơ quan: G01, G02."`` (``unit``: what the phase counts, "hồ sơ" or "danh mục")."""
-    t = total(outcomes)
-    new = max(t["done"] - t["redone"], 0)
+    outcomes = [o for o in outcomes if o]
     parts = []
     if force:
         who = f" của {operator}" if operator else ""
         parts.append(f"Làm lại (force) theo yêu cầu{who}"
                      + (f" cho {target}" if target else "") + ".")
-    parts.append(f"{unit[:1].upper()}{unit[1:]}: {new} mới, {t['redone']} làm lại, "
-                 f"{t['unchanged']} không đổi, {t['rejected']} bị trả lại, {t['failed']} lỗi.")
+    if outcomes and all(o.get("kind") == "fixity" for o in outcomes):
+        parts.append(_fixity_line(outcomes))
+    else:
+        t = total(outcomes)
+        new = max(t["done"] - t["redone"], 0)
+        parts.append(f"{unit[:1].upper()}{unit[1:]}: {new} mới, {t['redone']} làm lại, "
+                     f"{t['unchanged']} không đổi, {t['rejected']} bị trả lại, {t['failed']} lỗi.")
     agencies, failed = list(agencies), list(failed_agencies)
     if agencies:
         parts.append("Cơ quan: " + ", ".join(agencies) + ".")
