@@ -38,7 +38,7 @@ from sohoa.ocr.prepare import decode_image
 
 HERE = Path(__file__).resolve().parent
 GT_DIR = HERE / "data" / "realscans"
-DEFAULT_ROOT = HERE.parent.parent.parent / "shared" / "realscans"  # /work/shared/realscans
+DEFAULT_ROOT = HERE.parent.parent / "shared" / "realscans"  # ../shared/realscans beside the repo
 
 
 def cpu_now() -> float:
