@@ -34,6 +34,7 @@ lint: venv
 	$(VENV)/bin/ruff check include dags plugins tests benchmarks
 
 bench: system-deps venv
+	$(VENV)/bin/pip install --quiet -r requirements-bench.txt
 	$(VENV)/bin/python benchmarks/bench_qc.py
 	$(VENV)/bin/python benchmarks/bench_ocr.py
 
