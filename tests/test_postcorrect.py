@@ -127,8 +127,12 @@ def test_sure_words_protected_words_and_names_are_left_alone(lex):
     assert pc.correct_words(sure, lex) == [] and texts(sure) == ["thành phó"]
     protected = [line("tại", "công", "văn"), line("có", "thông", "báo")]  # function words
     assert pc.correct_words(protected, lex) == []
-    names = [line("Trần", "Nguyễn", "Minh", "Thành"), line("HSSV", "2019", "CTrTT", "(Chương).")]
-    assert pc.correct_words(names, lex) == [] and texts(names)[0] == "Trần Nguyễn Minh Thành"
+    names = [line("Phạm", "Nguyễn", "Đức", "Thành"), line("HSSV", "2019", "CTrTT", "(Chương).")]
+    assert pc.correct_words(names, lex) == [] and texts(names)[0] == "Phạm Nguyễn Đức Thành"
+    person = [line("Nguyễn", "Thành", "Phó")]  # lower case, "thành phó" would become "thành phố"
+    assert pc.correct_words(person, lex) == [] and texts(person) == ["Nguyễn Thành Phó"]
+    assert pc.correct_words(lower := [line("nguyễn", "thành", "phó")], lex) and \
+        texts(lower) == ["nguyễn thành phố"]
 
 
 def test_a_word_read_twice_in_the_same_place_is_dropped_but_a_printed_repeat_kept(lex):
