@@ -146,6 +146,43 @@ def test_force_ocr_redoes_an_unchanged_file(sqlite_url, tmp_path):
     engine.dispose()
 
 
+
+def test_a_file_whose_pages_met_a_tesseract_failure_is_counted_failed(sqlite_url, tmp_path, monkeypatch):
+    """Stored, tried again next run, and the run note says "1 lỗi", not "1 mới"."""
+    from sohoa import pipeline
+    from sohoa.core.db.session import migrate
+    from sohoa.ocr import recognition
+    from sohoa.ocr.words import OcrError
+
+    migrate(sqlite_url)
+    monkeypatch.setenv("SOHOA_DB_URL", sqlite_url)
+    monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOHOA_STORAGE_ROOT", str(tmp_path / "objects"))
+    monkeypatch.setenv("SOHOA_WORKERS", "1")
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as s:
+        _add_file(s, LocalStorage(tmp_path / "objects"), _agency(s), "01", "TTLTHN.G01.2016.01.001",
+                  [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
+
+    def broken(*a, **k):
+        raise OcrError("tesseract failed (exit 1): out of memory")
+
+    monkeypatch.setattr(recognition, "run_tesseract", broken)
+    out = pipeline.run_ocr()
+    assert (out["files"], out["retry_files"], out["page_errors"]) == (1, 1, 1)
+    assert out["outcome"] == outcome(failed=1)
+    assert "0 mới, 0 làm lại, 0 không đổi, 0 bị trả lại, 1 lỗi" in run_note([out["outcome"]])
+    monkeypatch.undo()
+    monkeypatch.setenv("SOHOA_DB_URL", sqlite_url)
+    monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOHOA_STORAGE_ROOT", str(tmp_path / "objects"))
+    monkeypatch.setenv("SOHOA_WORKERS", "1")
+    again = pipeline.run_ocr()  # the next run tries the file again, and it is done
+    assert (again["files"], again["retry_files"], again["page_errors"]) == (1, 0, 0)
+    assert again["outcome"] == outcome(done=1)
+    engine.dispose()
+
+
 @pytest.mark.parametrize("operator", [None, "vanhanh"])
 def test_force_integration_rewrites_unchanged_files(engine, shared_url, tmp_path, operator):
     _programme(engine)
@@ -231,6 +268,44 @@ def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
     out = subprocess.run([sys.executable, str(script), sqlite_url, str(tmp_path / "objects")],
                          capture_output=True, text=True, timeout=600)
     assert out.stdout.strip().splitlines()[-1:] == [repr(("ok", 1, 0))], out.stdout + out.stderr
+
+
+MAIN_RERUN_OCR = """
+import sys
+
+if __name__ != "__main__":  # a pool child running this file again, as it ran bin/airflow
+    raise SystemExit("the parent's main script ran again in a page-pool child")
+
+from sohoa.core.db.session import make_engine, session_scope
+from sohoa.core.storage import LocalStorage
+from sohoa.ocr import phase as ocr_phase
+
+with session_scope(make_engine(sys.argv[1])) as s:
+    out = ocr_phase.run_ocr(s, LocalStorage(sys.argv[2]), workers=2)
+print(repr((out["files"], out["page_errors"])))
+"""
+
+
+def test_ocr_page_pool_does_not_run_the_main_script_again(sqlite_url, tmp_path):
+    """In an Airflow task the main script is bin/airflow; a forkserver child that ran it
+    again failed on the task's blocked database URL, so under `airflow standalone` every
+    page came back "worker failed" (found by `make run`). Here the main script fails when
+    run again, as Airflow's did."""
+    import subprocess
+    import sys
+
+    from sohoa.core.db.session import migrate
+
+    migrate(sqlite_url)
+    storage = LocalStorage(tmp_path / "objects")
+    with session_scope(make_engine(sqlite_url)) as s:
+        _add_file(s, storage, _agency(s), "01", "TTLTHN.G01.2016.01.001",
+                  [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
+    script = tmp_path / "main_rerun_ocr.py"
+    script.write_text(MAIN_RERUN_OCR)
+    out = subprocess.run([sys.executable, str(script), sqlite_url, str(tmp_path / "objects")],
+                         capture_output=True, text=True, timeout=600)
+    assert out.stdout.strip().splitlines()[-1:] == [repr((1, 0))], out.stdout + out.stderr
 
 
 def test_report_note():

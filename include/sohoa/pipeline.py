@@ -179,8 +179,11 @@ def run_ocr(agency: str | None = None, file_ref: str | None = None,
         out = ocr_phase.run_ocr(s, get_storage(settings), agency=agency, file_ref=file_ref,
                                 lang=settings.ocr_lang, workers=settings.workers, force=force)
     out["changed"] = bool(out["files"])
-    out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["skipped"],
-                             failed=out["file_errors"])
+    # a file whose pages met a crashed worker, a timeout or a tesseract failure is stored
+    # but tried again next run: the note counts it as failed, not as done
+    out["outcome"] = outcome(done=out["files"] - out["retry_files"], redone=out["forced"],
+                             unchanged=out["skipped"],
+                             failed=out["file_errors"] + out["retry_files"])
     return out
 
 

@@ -95,7 +95,7 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
     files = select_files(session, agency=agency, file_ref=file_ref,
                          statuses=("qc_passed", "ocr_done"))
     summary = {"files": 0, "skipped": 0, "pages": 0, "page_errors": 0, "low_confidence": 0,
-               "file_errors": 0, "forced": 0, "file_ids": []}
+               "file_errors": 0, "retry_files": 0, "forced": 0, "file_ids": []}
     pool = _page_pool(workers) if workers > 1 else None
     pending: deque[_Job] = deque()
     # a live line on a terminal, a log line per file in the task log (core.progress)
@@ -124,7 +124,7 @@ def run_ocr(session: Session, storage, *, agency: str | None = None, file_ref: s
             shutil.rmtree(job.tmp, ignore_errors=True)
         summary["files"] += 1
         summary["file_ids"].append(job.file_id)
-        for k in ("pages", "page_errors", "low_confidence"):
+        for k in ("pages", "page_errors", "low_confidence", "retry_files"):
             summary[k] += out[k]
 
     try:
@@ -266,6 +266,7 @@ def _finish(session: Session, storage, job: _Job, pooled: bool) -> dict:
     # a transient failure (timeout, crashed worker or tesseract) leaves no input hash, so
     # the next run tries the file again; an undecodable image stays as it is until rescanned
     transient = any(r.error and not r.error.startswith("decode") for r in results)
+    counts["retry_files"] = int(transient)
     f.pdf_key, f.pdf_sha256 = job.key, sha
     f.ocr_input_hash = None if transient else job.in_hash
     events.record(session, entity="files", entity_id=f.id, phase="ocr", action="pdf_stored",

@@ -330,10 +330,25 @@ def _ocr_job(args: tuple) -> PageOcr:
     return ocr_page(path, page=page, **kwargs)
 
 
+def _children_skip_main() -> None:
+    """forkserver and spawn children run the parent's main script again unless it was
+    started as a module. Inside an Airflow task that script is ``bin/airflow``: in a child
+    it imports Airflow, which fails on the task's blocked database URL, so every page came
+    back "worker failed" under ``airflow standalone``. The pool's jobs live in this module
+    and need nothing from ``__main__``; a main module whose spec is named ``__main__`` is
+    one multiprocessing leaves alone (``spawn._fixup_main_from_name``)."""
+    import importlib.machinery
+
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None and getattr(main, "__file__", None):
+        main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
+
+
 def make_pool(workers: int) -> ProcessPoolExecutor:
     """Process pool for pages (forkserver: safe inside threaded Airflow workers)."""
     import multiprocessing as mp
 
+    _children_skip_main()
     ctx = mp.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_worker_init)
 
