@@ -554,3 +554,27 @@ def test_no_snapshot_while_an_older_transaction_has_written_events(engine, monke
     with session_scope(engine) as s:
         assert asof.take(s, at) is not None
     assert at in _snapshots(engine)
+
+
+def test_a_page_accepted_in_review_after_the_day_counts_as_rejected_then(engine):
+    """An archivist's QC override (description review) is a QC change too: the day before
+    it, the page was rejected, with its reasons."""
+    from sohoa.description import review
+
+    build_programme(engine)
+    day = date(2025, 9, 17)
+    with asof.full_walk():
+        first = _numbers_json(engine, day)
+    with session_scope(engine) as s:
+        req = s.scalars(select(RescanRequest).where(RescanRequest.status == "open")
+                        .order_by(RescanRequest.id)).first()
+        out = review.apply_answers(s, MemStorage(), review.answers_from_form(
+            {f"qc{req.id}__accept": True,
+             f"qc{req.id}__reason": "Bản giấy gốc đã mờ, không quét tốt hơn được"}, "archivist"))
+    assert out["accepted_pages"] == 1
+    now = json.loads(_numbers_json(engine, calendar.today()))["numbers"]["programme"]
+    then = json.loads(first)["numbers"]["programme"]
+    assert now["pages"]["qc_reject"] == then["pages"]["qc_reject"] - 1
+    with asof.full_walk():
+        assert _numbers_json(engine, day) == first
+    assert _numbers_json(engine, day) == first  # and from the week's snapshot

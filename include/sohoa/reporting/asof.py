@@ -9,8 +9,8 @@ every file and page that changed at or after ``end`` taken back to what it was t
   ``end``; a file whose first event after ``end`` is its creation (no status before,
   status ``inventoried``) did not exist yet;
 * a page's QC state at ``end`` (verdict, defects) is the ``before`` of its first QC
-  event after ``end`` (``checked`` / ``page_removed``; none before = the page was not
-  delivered yet); its OCR state (done, low confidence) the ``before`` of its first
+  event after ``end`` (``checked`` / ``page_removed`` / the review's ``qc_override``; none
+  before = the page was not delivered yet); its OCR state (done, low confidence) the ``before`` of its first
   OCR event after ``end`` (a page removed since: its ``page_removed`` event's).
 
 A change recorded without its ``before`` (not written by the phases; some imported
@@ -55,9 +55,11 @@ from sohoa.core.db.models import Event, File, Page
 
 log = logging.getLogger(__name__)
 
-QC_ACTIONS = ("checked", "page_removed")
+# A page's QC state changes by a check or a removal (scan_qc) or by an archivist accepting
+# a rejected page (description_review); its OCR state by recognition (ocr).
+QC_ACTIONS = ("checked", "page_removed", "qc_override")
 OCR_ACTIONS = ("recognised", "ocr_failed")
-PAGE_PHASES = ("scan_qc", "ocr")
+PAGE_PHASES = ("scan_qc", "ocr", "description_review")
 #: A week's snapshot is taken only this long after the week ended: a phase transaction
 #: still open at the week's end has written events dated before it (PostgreSQL also waits
 #: for any transaction that began before the week's end and holds uncommitted events).
