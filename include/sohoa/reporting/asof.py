@@ -69,7 +69,8 @@ _USE_SNAPSHOTS: ContextVar[bool] = ContextVar("sohoa_use_snapshots", default=Tru
 # one that writes its first event later is caught by the guard trigger instead).
 _OPEN_BEFORE = text(
     "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.relation = 'events'::regclass AND l.mode = 'RowExclusiveLock' "
+    "WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.relation = 'events'::regclass AND l.mode = 'RowExclusiveLock' "
     "AND l.pid <> pg_backend_pid() AND a.xact_start < :at")
 _CHUNK = 5000
 _UNKNOWN = object()  # a file's state that its event does not give (no "before")
