@@ -23,8 +23,11 @@ depends_on = None
 _PG_INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_events_pages_entity_time ON events "
     "(entity_id, occurred_at, id) INCLUDE (phase, action) WHERE entity = 'pages'",
+    # the predicate as the queries write it (SQLAlchemy casts ->> to varchar), or it is
+    # not used
     "CREATE INDEX IF NOT EXISTS ix_events_files_status_entity_time ON events "
-    "(entity_id, occurred_at, id) WHERE entity = 'files' AND (after ->> 'status') IS NOT NULL",
+    "(entity_id, occurred_at, id) "
+    "WHERE entity = 'files' AND ((after ->> 'status')::varchar) IS NOT NULL",
 ]
 _SQLITE_INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_events_pages_entity_time ON events "
