@@ -11,7 +11,9 @@ is the state at the end of the report's day in that zone. Left empty, the day co
 the run, never from the machine's clock: the Monday run reports the week that has just
 ended (up to Sunday 24:00); a run after an integration or a manual run reports its own
 day so far (its logical date, or when it has none its `run_after`). Give **Ngày báo cáo**
-to rebuild a past day: the numbers are the same however late it is rebuilt.
+to rebuild a past day: the numbers are the same however late it is rebuilt. Each run also
+stores the counters at the end of its 8 weeks when they are missing (weekly snapshots,
+taken 6 hours after a week ends), so that a rebuild walks back at most a week of events.
 
 **Gửi thư**: with `SOHOA_REPORT_EMAIL_TO` set (addresses separated by commas), the `email`
 task sends the workbook and a short Vietnamese summary through the Airflow SMTP

@@ -11,6 +11,7 @@ import sys
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sohoa.core import events
 from sohoa.core.db import counters
 from sohoa.core.db.models import Agency, File, InventoryRowError, InventorySubmission, Page
 from sohoa.core.db.session import session_scope
@@ -157,15 +158,19 @@ def test_json_numbers_equal_the_database(client, engine):
 
 
 def test_numbers_follow_a_change_immediately(client, engine):
-    before = client.get(f"/sohoa/api/progress?as_of={DAY}").json()
+    """Today's numbers follow a change at once (the counters); a past day's stay that
+    day's (issue 10: the change happened after it)."""
+    before = client.get("/sohoa/api/progress").json()
+    past = client.get(f"/sohoa/api/progress?as_of={DAY}").json()
     g04 = next(a for a in before["agencies"] if a["code"] == "G04")
     with session_scope(engine) as s:
         f = s.scalars(select(File).where(File.agency_id == client.ids["G04"])).first()
-        f.status = "integrated"
-    after = client.get(f"/sohoa/api/progress?as_of={DAY}").json()
+        events.set_status(s, f, "status", "integrated", phase="integration", action="integrated")
+    after = client.get("/sohoa/api/progress").json()
     g04b = next(a for a in after["agencies"] if a["code"] == "G04")
     assert g04b["files"]["integrated"] == g04["files"]["integrated"] + 1
     assert after["programme"]["files"]["inventoried"] == before["programme"]["files"]["inventoried"]
+    assert client.get(f"/sohoa/api/progress?as_of={DAY}").json()["agencies"] == past["agencies"]
 
 
 def test_filters_and_sorting(client):

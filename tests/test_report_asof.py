@@ -6,18 +6,19 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, text
 from test_reports import MemStorage, _agency, _files, build_programme
 
 from sohoa.core import calendar, events
+from sohoa.core.db import counters, models, snapshots
 from sohoa.core.db.models import Event, File, InventorySubmission, Page, PlanTarget, RescanRequest
 from sohoa.core.db.session import session_scope
-from sohoa.reporting import numbers as report_numbers, weekly, xlsx
+from sohoa.reporting import asof, numbers as report_numbers, weekly, xlsx
 from sohoa.reporting.dashboard import create_app
 
 UTC = timezone.utc
@@ -365,3 +366,215 @@ def test_workbook_has_native_charts_and_data_bars(engine):
     from openpyxl.utils import get_column_letter
 
     assert any(r.startswith(get_column_letter(col)) for r in ranges)
+
+
+# --------------------------------------------------------------------------- weekly snapshots
+
+WEEK_END = datetime(2025, 9, 21, 17, tzinfo=UTC)  # Monday 2025-09-22 00:00 in Hanoi
+
+
+def _snapshots(engine) -> list[datetime]:
+    with engine.connect() as c:
+        return snapshots.moments(c)
+
+
+def _recount(engine) -> dict[int, dict[str, int]]:
+    """The counters recounted from the files and pages as they are (rolled back)."""
+    with engine.connect() as c:
+        counters.rebuild(c)
+        out = counters.read(c)
+        c.rollback()
+    return out
+
+
+def _counts(engine, moment: datetime, agency_ids=None):
+    with session_scope(engine) as s:
+        return asof.counts_at(s, moment, agency_ids)
+
+
+def _week_inside(engine) -> None:
+    """Work dated between Wednesday 2025-09-17 and the week's end, written before any
+    snapshot as an imported trail would be: a page rejected on Friday (passed by
+    _more_work later), a page recognised and one delivered that week."""
+    with session_scope(engine) as s:
+        g01 = s.scalars(select(File.agency_id).where(File.status == "qc_rejected")
+                        .order_by(File.id)).first()
+
+        def page(status, no):
+            f = s.scalars(select(File).where(File.agency_id == g01, File.status == status)
+                          .order_by(File.id)).first()
+            return f, s.scalars(select(Page).where(Page.file_id == f.id, Page.page_no == no)).one()
+
+        def ev(f, p, phase, action, before, after):
+            s.add(Event(occurred_at=local(2025, 9, 19, 10), entity="pages", entity_id=p.id,
+                        agency_id=f.agency_id, phase=phase, action=action, actor="test",
+                        before=before, after=after))
+
+        f, p = page("qc_rejected", 2)  # rejected on Friday: passed on Wednesday
+        ev(f, p, "scan_qc", "checked", {"verdict": "pass", "sha256": "9" * 64, "defects": []},
+           {"verdict": "reject", "sha256": p.sha256, "defects": list(p.qc_defects)})
+        f, p = page("integrated", 2)  # recognised on Friday
+        ev(f, p, "ocr", "recognised", {"ocr": None, "low_confidence": False},
+           {"ocr": "done", "low_confidence": False})
+        f, p = page("qc_passed", 3)  # delivered on Friday
+        ev(f, p, "scan_qc", "checked", None,
+           {"verdict": "pass", "sha256": p.sha256, "defects": []})
+
+
+def test_a_snapshot_is_the_full_walk_back(engine):
+    """Snapshot-based numbers == full walk-back == recount, byte for byte, before and after
+    a week of work; the page rejected inside the snapshotted week needs the events after
+    the snapshot (its first one after it) as much as those before."""
+    ids = build_programme(engine)
+    _week_inside(engine)
+    day = date(2025, 9, 17)
+    recount = _recount(engine)  # nothing has happened since the week's end yet
+    with asof.full_walk():
+        walked = _numbers_json(engine, day)
+        assert _counts(engine, WEEK_END) == recount
+    assert _snapshots(engine) == []
+    assert _numbers_json(engine, day) == walked  # the first build takes the week's snapshot
+    assert _snapshots(engine) == [WEEK_END]
+    assert _numbers_json(engine, day) == walked  # ... and the next one starts from it
+    # the week's work is inside the snapshot, not in Wednesday's numbers
+    then = json.loads(walked)["numbers"]["programme"]["pages"]
+    total = {}
+    for m in recount.values():
+        for k, n in m.items():
+            total[k] = total.get(k, 0) + n
+    assert then["scanned"] == total["page:scanned"] - 1  # delivered on Friday
+    assert then["ocr_done"] == total["page:ocr_done"] - 1  # recognised on Friday
+    assert then["qc_reject"] == total["page:qc_reject"] - 1  # rejected on Friday
+
+    _more_work(engine, ids)
+    assert _snapshots(engine) == [WEEK_END]  # work written now leaves it as it is
+    assert _numbers_json(engine, day) == walked
+    assert _counts(engine, WEEK_END) == recount  # served by the snapshot
+    with asof.full_walk():
+        assert _numbers_json(engine, day) == walked
+        assert _counts(engine, WEEK_END) == recount
+    # Sunday's report is the snapshot itself; an agency's page reads only its share
+    sunday = _numbers_json(engine, date(2025, 9, 21))
+    with asof.full_walk():
+        assert _numbers_json(engine, date(2025, 9, 21)) == sunday
+    with session_scope(engine) as s:
+        members = report_numbers.rollup_member_ids(s, ids["G01"], day)
+        page = report_numbers.progress_numbers(s, day, agency_ids=members)
+    full = {r["code"]: r for r in json.loads(walked)["numbers"]["agencies"]}
+    for r in page["agencies"]:
+        for key in ("files", "pages", "qc_reject_by_reason"):
+            assert json.loads(json.dumps(weekly._jsonable(r[key]))) == full[r["code"]][key]
+
+
+def test_no_snapshot_of_a_week_that_has_not_ended(engine, monkeypatch):
+    build_programme(engine)
+    day = date(2025, 9, 17)
+    for now in (WEEK_END - timedelta(minutes=1),  # Sunday 23:59 in Hanoi
+                WEEK_END + asof.SNAPSHOT_GRACE - timedelta(minutes=1)):  # ended, too recently
+        monkeypatch.setattr(models, "utcnow", lambda now=now: now)
+        _numbers_json(engine, day)
+        with session_scope(engine) as s:
+            assert asof.take(s, WEEK_END) is None
+        assert _snapshots(engine) == []
+    monkeypatch.setattr(models, "utcnow", lambda: WEEK_END + asof.SNAPSHOT_GRACE)
+    _numbers_json(engine, day)
+    assert _snapshots(engine) == [WEEK_END]
+    # today's numbers walk nothing back: they are the counters as they are
+    monkeypatch.setattr(models, "utcnow", lambda: datetime.now(UTC))
+    with session_scope(engine) as s:
+        assert asof.counts_at(s, calendar.day_end(calendar.today())) == counters.read(s.connection())
+
+
+def test_an_event_dated_inside_a_snapshot_drops_it(engine):
+    """Events are written with the time they are written, so a new event dated before a
+    snapshot is a back-dated one (an imported trail, a repair): the trigger drops every
+    snapshot it changes, in the writing transaction, and the next report takes it again."""
+    build_programme(engine)
+    day = date(2025, 9, 17)
+    _numbers_json(engine, day)
+    assert _snapshots(engine) == [WEEK_END]
+    with session_scope(engine) as s:  # an event written now
+        f = s.scalars(select(File).where(File.status == "scanned").order_by(File.id)).first()
+        events.set_status(s, f, "status", "qc_passed", phase="scan_qc", action="qc_done")
+    assert _snapshots(engine) == [WEEK_END]
+    with session_scope(engine) as s:  # a file's status change dated inside the week
+        f = s.scalars(select(File).where(File.status == "scanned").order_by(File.id)).first()
+        f.status = "qc_rejected"
+        s.add(Event(occurred_at=local(2025, 9, 20, 9), entity="files", entity_id=f.id,
+                    agency_id=f.agency_id, phase="scan_qc", action="qc_done", actor="import",
+                    before={"status": "scanned"}, after={"status": "qc_rejected"}))
+        s.flush()
+        assert snapshots.moments(s.connection()) == []
+    with asof.full_walk():
+        walked = _numbers_json(engine, day)
+        at_end = _counts(engine, WEEK_END)
+    assert _numbers_json(engine, day) == walked
+    assert _snapshots(engine) == [WEEK_END]  # taken again, with the change in it
+    assert _counts(engine, WEEK_END) == at_end
+    # a lost guard trigger (a SQLite table rebuild drops triggers): its snapshots go too
+    with engine.begin() as c:
+        snapshots.uninstall(c)
+    with session_scope(engine) as s:
+        report_numbers.progress_numbers(s, date(2025, 9, 10))
+        assert snapshots.installed(s.connection())
+    assert WEEK_END not in _snapshots(engine)
+
+
+def test_due_snapshots_are_taken_newest_first(engine, monkeypatch):
+    """The progress_report run takes the missing snapshots of the last weeks; each one is
+    walked back from the one after it and equals the full walk-back at its moment."""
+    build_programme(engine)
+    _week_inside(engine)
+    monkeypatch.setattr(models, "utcnow", lambda: local(2025, 9, 24, 12))
+    with session_scope(engine) as s:
+        taken = asof.take_due(s, 3)
+    assert taken == [WEEK_END, WEEK_END - timedelta(days=7), WEEK_END - timedelta(days=14)]
+    for moment in taken:
+        with asof.full_walk():
+            walked = _counts(engine, moment)
+        assert _counts(engine, moment) == walked
+    with session_scope(engine) as s:
+        assert asof.take_due(s, 3) == []  # nothing missing
+
+
+def test_no_snapshot_while_an_older_transaction_has_written_events(engine, monkeypatch):
+    """On PostgreSQL a transaction that started before the week's end and has written
+    events without committing them yet would change the week: no snapshot until it ends."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; SNAPSHOT_GRACE covers it")
+    build_programme(engine)
+    at = datetime(2030, 1, 6, 17, tzinfo=UTC)  # a week's end after this transaction began
+    monkeypatch.setattr(models, "utcnow", lambda: at + timedelta(days=2))
+    with engine.connect() as other:
+        other.execute(text("INSERT INTO events (occurred_at, entity, phase, action, actor) "
+                           "VALUES (now(), 'files', 'test', 'test', 'test')"))
+        with session_scope(engine) as s:
+            assert asof.take(s, at) is None
+        other.rollback()
+    with session_scope(engine) as s:
+        assert asof.take(s, at) is not None
+    assert at in _snapshots(engine)
+
+
+def test_a_page_accepted_in_review_after_the_day_counts_as_rejected_then(engine):
+    """An archivist's QC override (description review) is a QC change too: the day before
+    it, the page was rejected, with its reasons."""
+    from sohoa.description import review
+
+    build_programme(engine)
+    day = date(2025, 9, 17)
+    with asof.full_walk():
+        first = _numbers_json(engine, day)
+    with session_scope(engine) as s:
+        req = s.scalars(select(RescanRequest).where(RescanRequest.status == "open")
+                        .order_by(RescanRequest.id)).first()
+        out = review.apply_answers(s, MemStorage(), review.answers_from_form(
+            {f"qc{req.id}__accept": True,
+             f"qc{req.id}__reason": "Bản giấy gốc đã mờ, không quét tốt hơn được"}, "archivist"))
+    assert out["accepted_pages"] == 1
+    now = json.loads(_numbers_json(engine, calendar.today()))["numbers"]["programme"]
+    then = json.loads(first)["numbers"]["programme"]
+    assert now["pages"]["qc_reject"] == then["pages"]["qc_reject"] - 1
+    with asof.full_walk():
+        assert _numbers_json(engine, day) == first
+    assert _numbers_json(engine, day) == first  # and from the week's snapshot

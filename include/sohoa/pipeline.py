@@ -30,7 +30,8 @@ from sohoa.intake import phase as intake
 
 from sohoa.ocr import phase as ocr_phase
 
-from sohoa.reporting import weekly
+from sohoa.reporting import asof, weekly
+from sohoa.reporting.numbers import WEEKS_SHOWN
 
 from sohoa.scan import phase as scan_phase
 from sohoa.core.config import get_settings
@@ -250,8 +251,16 @@ def run_integration(agency: str | None = None, file_ref: str | None = None,
 
 
 def run_report(as_of: date | None = None) -> dict:
+    """The report for ``as_of`` (default: the programme's today), then the missing weekly
+    snapshots of the counters (reporting.asof.take_due), so that rebuilding any of the
+    report's weeks later walks back at most a week of events."""
     with session_scope() as s:
-        return weekly.build_weekly_report(s, get_storage(), as_of or calendar.today())
+        out = weekly.build_weekly_report(s, get_storage(), as_of or calendar.today())
+    with session_scope() as s:
+        taken = asof.take_due(s, WEEKS_SHOWN)
+    if taken:
+        log.info("ảnh chụp tiến độ cuối tuần đã lưu: %s", ", ".join(t.isoformat() for t in taken))
+    return out | {"snapshots_taken": [t.isoformat() for t in taken]}
 
 
 def run_aips(agency: str | None = None, file_ref: str | None = None) -> dict:

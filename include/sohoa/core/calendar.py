@@ -68,6 +68,14 @@ def day_end(d: date) -> datetime:
     return day_start(d + timedelta(days=1))
 
 
+def week_end_at(moment: datetime) -> datetime:
+    """The end of the week containing ``moment`` (the next Monday 00:00 local, as UTC);
+    a moment exactly at a Monday 00:00 is that week's end itself (the end of Sunday)."""
+    d = local_date(moment)
+    start = day_start(week_start(d))
+    return start if moment == start else day_start(week_start(d) + timedelta(days=7))
+
+
 def report_day(*, logical_date: datetime | None = None, data_interval_end: datetime | None = None,
                run_after: datetime | None = None, scheduled: bool = False) -> date:
     """The day a DAG run reports on, from the run itself (never the machine's clock).

@@ -413,7 +413,9 @@ def _qc_override(session: Session, req_id: int, ans: dict, source: str) -> bool 
     actor = f"user:{user}"
     now = datetime.now(timezone.utc)
     f = session.get(File, req.file_id)
-    before = {"verdict": page.qc_verdict}
+    # the page's QC state before, whole (reports rebuild past days from it)
+    before = {"verdict": page.qc_verdict, "sha256": page.sha256,
+              "defects": list(page.qc_defects or [])}
     page.qc_verdict = "pass"
     page.qc_metrics = {**(page.qc_metrics or {}),
                        "override": {"by": user, "at": now.replace(microsecond=0).isoformat(),

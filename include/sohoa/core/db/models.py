@@ -436,6 +436,33 @@ class ProgressDelta(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ProgressSnapshot(Base):
+    """The progress counters as they stood at the end of a finished week (``at``: Monday
+    00:00 in the programme's zone, stored as UTC), so that a past day's report walks back
+    only from its week's end (sohoa.reporting.asof; migration 0003_progress_snapshots).
+    A trigger on ``events`` drops every snapshot an event dated before it would change
+    (sohoa.core.db.snapshots)."""
+
+    __tablename__ = "progress_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), unique=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_event_id: Mapped[int | None] = mapped_column(BigInteger)  # the log it was computed from
+
+
+class ProgressSnapshotCount(Base):
+    """One counter of a snapshot (the same metrics as progress_counters)."""
+
+    __tablename__ = "progress_snapshot_counts"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_snapshots.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 # --------------------------------------------------------------------------- preservation
 # (issue 17; migration 0003_preservation): AIPs per file, fixity audits and their findings.
 
