@@ -27,7 +27,7 @@ from sohoa.core.fields import fold
 from sohoa.core.selection import select_files
 from sohoa.integration import access, feed
 from sohoa.integration.contract import (
-    DOCUMENT_FIELDS, agencies as shared_agencies, documents as shared_documents,
+    CONTENT_DOCUMENT_FIELDS, DOCUMENT_FIELDS, agencies as shared_agencies, documents as shared_documents,
     ensure_contract, files as shared_files, objects as shared_objects,
     pages as shared_pages,
 )
@@ -114,11 +114,13 @@ def build_record(f: File, pages: list[Page], docs: list[Document], agencies: dic
         code = doc_of[d.id]
         pdf_key, pdf_sha = getattr(d, "pdf_key", None), getattr(d, "pdf_sha256", None)
         dmode = mode_of[d.id]
+        carried = access.carried(dmode)
         row = {"doc_code": code, "file_code": f.file_code,
-               **{k: getattr(d, k, None) for k in DOCUMENT_FIELDS},
+               **{k: getattr(d, k, None) if carried or k not in CONTENT_DOCUMENT_FIELDS
+                  else None for k in DOCUMENT_FIELDS},
                "creating_agency_code": creator.code, "holder_agency_code": holder,
                "access_mode": dmode,
-               "pdf_uri": storage.url(pdf_key) if (pdf_key and access.carried(dmode)) else None}
+               "pdf_uri": storage.url(pdf_key) if (pdf_key and carried) else None}
         row["content_hash"] = _hash(row)
         doc_rows.append(row)
         if pdf_key and pdf_sha:
