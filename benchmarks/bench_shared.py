@@ -126,18 +126,23 @@ def make_project(owner, n_files: int) -> str:
             FROM {s}.agencies sa WHERE sa.code = a.code AND sa.successor_code IS NOT NULL"""))
         c.execute(text(f"""
             INSERT INTO files (id, agency_id, notation, file_code, title, start_date, end_date,
-                access_mode, language, page_count, status, pdf_key, pdf_sha256, created_at,
-                updated_at)
+                access_mode, language, page_count, status, pdf_key, pdf_sha256, described_hash,
+                created_at, updated_at)
             SELECT substr(file_code, 8)::int, substr(creating_agency_code, 2)::int, notation,
                    file_code, title, start_date, end_date, access_mode, 'vi', 10, 'ocr_done',
-                   'pdf/' || substr(file_code, 8) || '.pdf', pdf_sha256, now(), now()
+                   'pdf/' || substr(file_code, 8) || '.pdf', pdf_sha256, md5(file_code), now(),
+                   now()
             FROM {s}.files WHERE substr(file_code, 8)::int % 17 = 5 ORDER BY file_code
             LIMIT :n"""), {"n": n_files})
         c.execute(text(f"""
             INSERT INTO documents (file_id, ordinal, type_name, code_number, code_notation,
-                                   issued_date, organ_name, subject, language)
+                                   issued_date, organ_name, subject, language, page_from,
+                                   page_to, page_amount, signer, signer_title, issued_year,
+                                   issued_month, secrecy, urgency, review_state)
             SELECT f.id, d.ordinal, d.type_name, d.code_number, d.code_notation, d.issued_date,
-                   d.organ_name, d.subject, 'vi'
+                   d.organ_name, d.subject, 'vi', d.page_from, d.page_to, d.page_amount,
+                   d.signer, d.signer_title, d.issued_year, d.issued_month, d.secrecy,
+                   d.urgency, coalesce(d.review_state, 'none')
             FROM files f JOIN {s}.documents d ON d.file_code = f.file_code"""))
         c.execute(text(f"""
             INSERT INTO pages (file_id, document_id, page_no, image_key, sha256, size_bytes,

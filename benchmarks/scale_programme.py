@@ -265,8 +265,9 @@ def regenerate_events(page_events: bool) -> None:
 
 # ----------------------------------------------------------------- shared database (csdl)
 
-SHARED_DB = "sohoa_scale_csdl"
-SHARED_SCHEMA = "csdl_scale"  # its reader roles: csdl_scale_public, ... (dropped with `drop`)
+SHARED_DB = os.environ.get("SOHOA_BENCH_SHARED_DB", "sohoa_scale_csdl")  # another name: a copy
+#: its reader roles are csdl_scale_public, ... (cluster-wide; dropped with `drop-shared`)
+SHARED_SCHEMA = os.environ.get("SOHOA_BENCH_SHARED_SCHEMA", "csdl_scale")
 _ONSETS = ["b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph",
            "qu", "r", "s", "t", "th", "tr", "v", "x", ""]
 _VOWELS = ["a", "á", "à", "ả", "ã", "ạ", "ă", "ắ", "ằ", "ặ", "â", "ấ", "ầ", "ậ", "e", "é", "è",
@@ -378,7 +379,9 @@ def generate_shared(scale: float) -> None:
         _step(c, "documents", """
             INSERT INTO documents (doc_code, file_code, ordinal, type_name, code_number,
                 code_notation, issued_date, organ_name, subject, language, creating_agency_code,
-                holder_agency_code, access_mode, pdf_uri, content_hash, updated_at)
+                holder_agency_code, access_mode, pdf_uri, content_hash, updated_at,
+                page_from, page_to, page_amount, signer, signer_title, issued_year,
+                issued_month, secrecy, urgency, review_state)
             SELECT f.file_code || '.' || lpad(k::text, 3, '0'), f.file_code, k,
                    (CAST(:types AS text[]))[1 + (f.g * 3 + k) % 8],
                    (1 + (f.g * 7 + k * 13) % 999)::text,
@@ -387,7 +390,16 @@ def generate_shared(scale: float) -> None:
                    'Về việc ' || (SELECT s FROM sent WHERE i = (f.g * 17 + k * 7) % 5000),
                    'vi', f.creating_agency_code, f.holder_agency_code, f.access_mode,
                    CASE WHEN f.access_mode <> 'confidential'
-                        THEN 's3://archive/pdf/' || f.g || '.' || k || '.pdf' END, 'generated', now()
+                        THEN 's3://archive/pdf/' || f.g || '.' || k || '.pdf' END, 'generated', now(),
+                   1 + (k - 1) * 4, least(k * 4, 10), least(k * 4, 10) - (k - 1) * 4,
+                   CASE WHEN f.access_mode <> 'confidential'
+                        THEN 'Nguyễn Văn ' || (SELECT s FROM sent WHERE i = (f.g + k) % 5000) END,
+                   CASE WHEN f.access_mode <> 'confidential' THEN 'CHỦ TỊCH' END,
+                   extract(year FROM f.start_date + k)::int,
+                   extract(month FROM f.start_date + k)::int,
+                   CASE WHEN f.access_mode = 'confidential' THEN 'MẬT' END,
+                   CASE WHEN (f.g + k) % 20 = 0 THEN 'KHẨN' END,
+                   CASE WHEN (f.g + k) % 25 = 0 THEN 'pending' ELSE 'none' END
             FROM (SELECT *, substr(file_code, 8)::bigint AS g FROM files) f
             CROSS JOIN generate_series(1, 3) k""",
               types=[t for t, _ in SHARED_TYPES], abbrs=[a for _, a in SHARED_TYPES])

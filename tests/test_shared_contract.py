@@ -250,6 +250,34 @@ def test_upgrade_from_version_2_keeps_rows_and_rights(pg_base_url, tmp_path):
         next(gen, None)
 
 
+def test_bulk_load_keeps_every_character(world):
+    """Rows travel by COPY on PostgreSQL: quotes, commas, backslashes, line breaks, form
+    feeds, an empty string and NULL come back as they were."""
+    engine, shared, storage = world
+    code = "TTLTHN.G02.2021.01.004"
+    odd = ['a "quoted", comma\\N \\. back\\slash', "line\nbreak\r\n\fform feed\ttab",
+           "", None]
+    with session_scope(engine) as s:
+        f = s.scalars(select(File).where(File.file_code == code)).one()
+        for n, t in enumerate(odd[2:], 3):
+            s.add(Page(file_id=f.id, page_no=n, image_key=f"scans/4/{n}.jpg", sha256="ab" * 32,
+                       qc_verdict="pass", ocr_text=t, ocr_confidence=None))
+        for p, t in zip(sorted(f.pages, key=lambda p: p.page_no), odd[:2]):
+            p.ocr_text = t
+        d = s.scalars(select(Document).where(Document.file_id == f.id)).one()
+        d.subject, d.signer = 'Về việc "x", y', ""
+    with session_scope(engine) as s:
+        assert phase.integrate(s, shared, storage)["files"] == 1
+    with shared.connect() as c:
+        got = [(r.text, r.confidence) for r in c.execute(text(
+            "SELECT text, confidence FROM v_pages WHERE file_code = :k ORDER BY page_no"),
+            {"k": code})]
+        doc = c.execute(text("SELECT subject, signer, issued_year FROM v_documents "
+                             "WHERE file_code = :k"), {"k": code}).one()
+    assert got == [(odd[0], 91.0), (odd[1], 91.0), ("", None), (None, None)]
+    assert tuple(doc) == ('Về việc "x", y', "", None)
+
+
 # ------------------------------------------------------------------------- search
 
 
