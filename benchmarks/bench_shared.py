@@ -102,6 +102,34 @@ def bench_queries(owner, reader, n_queries: int, n_baseline: int) -> None:
     print(f"  (load after queries {load()})")
 
 
+def explain(owner, role: str, sql: str, params: dict) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements run inside a contract function, as the
+    reader role (auto_explain's nested statements, sent back to this client)."""
+    admin = create_engine(owner.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        raw = c.connection.dbapi_connection
+        c.execute(text("LOAD 'auto_explain'"))
+        for k, v in (("log_min_duration", "0"), ("log_analyze", "on"), ("log_buffers", "on"),
+                     ("log_nested_statements", "on"), ("log_timing", "on")):
+            c.execute(text(f"SET auto_explain.{k} = {v}"))
+        c.execute(text("SET client_min_messages = log"))
+        c.execute(text(f'SET SESSION AUTHORIZATION "{role}"'))  # session_user = the reader
+        c.execute(text(f"SET search_path = {SHARED_SCHEMA}, public"))
+        del raw.notices[:]
+        cur = raw.cursor()  # SQLAlchemy's psycopg2 dialect would consume the notices
+        cur.execute(sql.replace(":q", "%(q)s").replace(":r", "%(r)s"), params)
+        cur.fetchall()
+        cur.close()
+        for n in raw.notices:
+            query = n.split("Query Text:", 1)[-1].split("\n", 2)
+            head = " ".join(query[:2])
+            if ("files f" in head or "documents d" in head or "lookup(" in head) \
+                    and "FROM search(" not in head:
+                print("  " + n.strip().replace("\n", "\n  "))
+        c.execute(text("RESET SESSION AUTHORIZATION"))
+    admin.dispose()
+
+
 def make_project(owner, n_files: int) -> str:
     """A project database (schema bench_project) holding n_files of the shared programme's
     files, OCR'd, with their page text edited: 10 pages and 3 documents each."""
@@ -239,6 +267,9 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--naive-files", type=int, default=1_000)
     ap.add_argument("--skip-integration", action="store_true")
+    ap.add_argument("--explain", metavar="QUERY", help="print the plans of search(QUERY) and "
+                    "of lookup(--explain-ref) as the public reader first")
+    ap.add_argument("--explain-ref", default="155/QĐ-A001")
     args = ap.parse_args()
     owner = make_engine(shared_url_for())
     with owner.connect() as c:
@@ -255,7 +286,13 @@ def main() -> None:
         access.grant_reader(owner, role, "public")
         url = make_url(owner.url.render_as_string(hide_password=False)).set(username=role)
         reader = create_engine(url)
-        bench_queries(owner, reader, args.queries, args.baseline)
+        if args.explain:
+            print(f"EXPLAIN of search({args.explain!r}) and lookup({args.explain_ref!r}) as the "
+                  "public reader:", flush=True)
+            explain(owner, role, "SELECT * FROM search(:q, max_rows => 20)", {"q": args.explain})
+            explain(owner, role, "SELECT * FROM lookup(:r)", {"r": args.explain_ref})
+        if args.queries:
+            bench_queries(owner, reader, args.queries, args.baseline)
         reader.dispose()
         if not args.skip_integration:
             bench_integration(owner, args.files, args.naive_files)
