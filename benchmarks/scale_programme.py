@@ -8,10 +8,15 @@ with generate_series (no rows travel through Python), in a database of its own.
 Usage:
   .venv/bin/python benchmarks/scale_programme.py generate [--scale 1.0] [--no-page-events]
   .venv/bin/python benchmarks/scale_programme.py drop
+  .venv/bin/python benchmarks/scale_programme.py shared [--scale 1.0] [--revision head]
+  .venv/bin/python benchmarks/scale_programme.py drop-shared
 
 --scale 0.01 makes a 1 % programme in seconds (for trying the scripts). The database
 is ``sohoa_scale`` (or SOHOA_BENCH_DB) on SOHOA_BENCH_PG_URL (default: the local test server); ``drop``
-removes it (about 15 GB at full scale with page events).
+removes it (about 15 GB at full scale with page events). ``shared`` makes the shared
+database's contract schema at city scale in database ``sohoa_scale_csdl`` (or
+SOHOA_BENCH_SHARED_DB), schema ``csdl_scale`` (or SOHOA_BENCH_SHARED_SCHEMA; its reader
+roles are named after it, cluster-wide), for benchmarks/bench_shared.py.
 """
 
 from __future__ import annotations
@@ -296,7 +301,7 @@ def shared_url_for(db: str = SHARED_DB) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{db}?options=-csearch_path%3D{SHARED_SCHEMA}"
 
 
-def generate_shared(scale: float) -> None:
+def generate_shared(scale: float, revision: str = "head") -> None:
     """2 M files (x scale) with ~3 documents and 10 pages of text each in the contract
     schema, made inside PostgreSQL; the search indexes are built after the load."""
     from sohoa.core.db.session import make_engine
@@ -308,7 +313,7 @@ def generate_shared(scale: float) -> None:
         c.execute(text(f"CREATE DATABASE {SHARED_DB}"))
     eng.dispose()
     shared = make_engine(shared_url_for())
-    migrate_shared(shared)
+    migrate_shared(shared, revision)  # an older revision: measure, then upgrade in place
     n_files = int(2_000_000 * scale)
     words = vocabulary()
     t0 = time.perf_counter()
@@ -446,6 +451,8 @@ def main() -> None:
     sub.add_parser("drop")
     sh = sub.add_parser("shared", help="the shared database's contract schema at city scale")
     sh.add_argument("--scale", type=float, default=1.0)
+    sh.add_argument("--revision", default="head",
+                    help="contract revision to create (e.g. 0003, to measure an upgrade)")
     sub.add_parser("drop-shared")
     args = ap.parse_args()
     if args.cmd == "drop":
@@ -453,7 +460,7 @@ def main() -> None:
     elif args.cmd == "drop-shared":
         drop_shared()
     elif args.cmd == "shared":
-        generate_shared(args.scale)
+        generate_shared(args.scale, args.revision)
     elif args.cmd == "events":
         regenerate_events(not args.no_page_events)
     else:

@@ -109,7 +109,7 @@ def _keys(rows):
 
 def test_schema_version_views_and_rerun(world):
     engine, shared, storage = world
-    assert contract.contract_version(shared) == 3
+    assert contract.contract_version(shared) == 4
     assert contract.current_revision(shared) == contract.head_revision()
     assert contract.migrate_shared(shared) == contract.head_revision()  # idempotent
     with shared.connect() as c:
@@ -221,8 +221,8 @@ def test_upgrade_from_version_2_keeps_rows_and_rights(pg_base_url, tmp_path):
                 "'h', now())"))
         schema = contract.schema_name(shared)
         contract.ensure_contract(shared)  # what integration's first task does
-        assert contract.current_revision(shared) == contract.head_revision() == "0003"
-        assert contract.contract_version(shared) == 3
+        assert contract.current_revision(shared) == contract.head_revision() == "0004"
+        assert contract.contract_version(shared) == 4
         with shared.connect() as c:
             old = c.execute(text("SELECT * FROM v_documents")).one()._mapping
             assert old["subject"] == "Về việc cũ" and old["number_notation_key"] == ""
@@ -592,7 +592,7 @@ def test_cli_search_and_migrate(world, monkeypatch, capsys):
     monkeypatch.setenv("SOHOA_SHARED_DB_URL", url)
     monkeypatch.delenv("SOHOA_SHARED_CONN_ID", raising=False)
     assert cli.main(["shared", "migrate"]) == 0
-    assert "phiên bản 3" in capsys.readouterr().out
+    assert "phiên bản 4" in capsys.readouterr().out
     assert cli.main(["search", "nghi dinh 155", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows[0]["file_code"] == "TTLTHN.G01X01.2021.01.001"
