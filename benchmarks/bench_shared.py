@@ -132,7 +132,10 @@ def explain(owner, role: str, sql: str, params: dict) -> None:
 
 def make_project(owner, n_files: int) -> str:
     """A project database (schema bench_project) holding n_files of the shared programme's
-    files, OCR'd, with their page text edited: 10 pages and 3 documents each."""
+    files, OCR'd, with their page text edited: 10 pages and 3 documents each. The edit
+    carries a tag of its own, so every run really changes the files (an earlier run's
+    integration already holds the previous edit)."""
+    tag = uuid.uuid4().hex[:8]
     base = owner.url.render_as_string(hide_password=False).split("?")[0]
     with owner.begin() as c:
         c.execute(text(f"DROP SCHEMA IF EXISTS {PROJECT_SCHEMA} CASCADE"))
@@ -177,10 +180,11 @@ def make_project(owner, n_files: int) -> str:
                                qc_verdict, ocr_text, ocr_confidence, updated_at)
             SELECT f.id, doc.id, p.page_no, 'scans/' || f.id || '/' || p.page_no || '.jpg',
                    lpad(to_hex(f.id * 100 + p.page_no), 64, '0'), 800000, 'pass',
-                   coalesce(p.text, 'văn bản') || ' đã sửa lỗi nhận dạng', 89.5, now()
+                   coalesce(p.text, 'văn bản') || ' đã sửa lỗi nhận dạng ' || :tag, 89.5,
+                   now()
             FROM files f JOIN {s}.pages p ON p.file_code = f.file_code
             LEFT JOIN documents doc ON doc.file_id = f.id
-                 AND doc.ordinal = 1 + (p.page_no - 1) / 4"""))
+                 AND doc.ordinal = 1 + (p.page_no - 1) / 4"""), {"tag": tag})
         c.execute(text("SELECT setval(pg_get_serial_sequence('files', 'id'), 10000000)"))
     with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("ANALYZE"))
