@@ -317,6 +317,23 @@ def test_accent_free_ranked_phrase_and_filters(world):
     assert {r["creating_agency_code"] for r in search(shared, "", agency="g01x01")} == {"G01X01"}
 
 
+def test_ranking_is_bounded_by_the_candidate_setting(world):
+    """PostgreSQL ranks at most `sohoa.search_candidates` matches per kind (at least
+    max_rows): the cap changes which matches are ranked, never what a reader may see."""
+    _, shared, _ = world
+    if shared.dialect.name != "postgresql":
+        pytest.skip("the candidate cap is search()'s, on PostgreSQL")
+    sql = text("SELECT kind, file_code, doc_code FROM search(:q, max_rows => :n)")
+    with shared.connect() as c:
+        every = c.execute(sql, {"q": "trang", "n": 50}).all()
+        c.execute(text("SET sohoa.search_candidates = 1"))
+        capped = c.execute(sql, {"q": "trang", "n": 1}).all()
+        wide = c.execute(sql, {"q": "trang", "n": 50}).all()  # max_rows wins over the cap
+    assert {r.kind for r in every} == {"file"} and len(every) >= 2  # page text: files
+    assert len(capped) == 1 and capped[0] in every
+    assert sorted(wide) == sorted(every)
+
+
 def test_notation_lookup(world):
     _, shared, _ = world
     hits = search(shared, "155/QĐ-UBND")

@@ -42,6 +42,7 @@ DECLARE
   r_confidential boolean := pg_has_role(session_user, '{p}_confidential', 'MEMBER');
   r_agencies text[];
   rule text;
+  cand text := '';
   fw text;
   dw text;
   sql text;
@@ -84,20 +85,27 @@ BEGIN
     fw := fw || ' AND false';
     dw := dw || ' AND {s}.fold(d.type_name) = {s}.fold($3)';
   END IF;
+  -- ranked: at most n_cand matching files and n_cand documents are ranked (the first
+  -- found by the GIN index), so a common query never reads and ranks every match's
+  -- search vector; filters only (no words): every row, ordered by code
+  IF has_q THEN
+    cand := ' LIMIT ' || greatest(coalesce(max_rows, 50), coalesce(nullif(
+      current_setting('sohoa.search_candidates', true), '')::integer, 1000));
+  END IF;
   sql := 'SELECT * FROM ('
     || 'SELECT ''file''::text, f.file_code, NULL::varchar, f.title, NULL::varchar, '
     || 'f.notation::text, f.start_date, f.end_date, f.creating_agency_code, '
     || 'f.holder_agency_code, f.access_mode, '
     || CASE WHEN has_q THEN 'ts_rank_cd(f.search_doc, $1)' ELSE '0::real' END
-    || ' FROM {s}.files f WHERE '
-    || CASE WHEN has_q THEN 'f.search_doc @@ $1' ELSE 'true' END || fw
+    || ' FROM (SELECT f.* FROM {s}.files f WHERE '
+    || CASE WHEN has_q THEN 'f.search_doc @@ $1' ELSE 'true' END || fw || cand || ') f'
     || ' UNION ALL '
     || 'SELECT ''document''::text, d.file_code, d.doc_code, d.subject, d.type_name, '
     || 'concat_ws(''/'', d.code_number, d.code_notation), d.issued_date, d.issued_date, '
     || 'd.creating_agency_code, d.holder_agency_code, d.access_mode, '
     || CASE WHEN has_q THEN 'ts_rank_cd(d.search_doc, $1)' ELSE '0::real' END
-    || ' FROM {s}.documents d WHERE '
-    || CASE WHEN has_q THEN 'd.search_doc @@ $1' ELSE 'true' END || dw
+    || ' FROM (SELECT d.* FROM {s}.documents d WHERE '
+    || CASE WHEN has_q THEN 'd.search_doc @@ $1' ELSE 'true' END || dw || cand || ') d'
     || ') x ORDER BY 12 DESC, 2, 3 NULLS FIRST LIMIT $6';
   RETURN QUERY EXECUTE sql USING tsq, agency, document_type, date_from, date_to, max_rows,
     access_modes, r_agencies;
