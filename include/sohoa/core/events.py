@@ -79,17 +79,13 @@ def record(
 
 
 def set_status(session: Session, obj, attr: str, value, *, phase: str, action: str,
-               agency_id: int | None = None, details: dict | None = None,
-               flush: bool = True) -> bool:
-    """Change obj.<attr> and record the event; no event (and False) when nothing changes.
-    ``flush=False`` (a persistent object only): leave the write to the caller's next
-    flush, so a batch of changes travels in a few statements instead of one per object."""
+               agency_id: int | None = None, details: dict | None = None) -> bool:
+    """Change obj.<attr> and record the event; no event (and False) when nothing changes."""
     old = getattr(obj, attr)
     if old == value:
         return False
     setattr(obj, attr, value)
-    if flush or obj.id is None:
-        session.flush()
+    session.flush()
     record(session, entity=obj.__tablename__, entity_id=obj.id, phase=phase, action=action,
            before={attr: _jsonable(old)}, after={attr: _jsonable(value)}, details=details,
            agency_id=agency_id if agency_id is not None else getattr(obj, "agency_id", None))

@@ -18,9 +18,10 @@ import json
 import logging
 from datetime import date, datetime, timezone
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, String, bindparam, column, select, update, values
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sohoa.core import events
 from sohoa.core.db.models import Agency, Document, File, Page
@@ -365,6 +366,29 @@ def shared_fts_delete():
         bindparam("codes", expanding=True))
 
 
+def _mark_integrated(session: Session, marks: list[tuple[File, str]]) -> None:
+    """Status ``integrated`` and the new hash for these files in one statement (PostgreSQL:
+    UPDATE .. FROM VALUES; an ORM flush would send one UPDATE per file), and the same
+    values on the loaded objects, so the session has nothing left to write for them."""
+    if not marks:
+        return
+    now = datetime.now(timezone.utc)
+    t = File.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        v = values(column("fid", Integer), column("h", String), name="v").data(
+            [(f.id, h) for f, h in marks])
+        session.execute(update(t).where(t.c.id == v.c.fid).values(
+            integrated_hash=v.c.h, status="integrated", updated_at=now))
+    else:  # executemany is in-process on SQLite
+        session.execute(update(t).where(t.c.id == bindparam("fid")).values(
+            integrated_hash=bindparam("h"), status="integrated", updated_at=now),
+            [{"fid": f.id, "h": h} for f, h in marks])
+    for f, h in marks:
+        set_committed_value(f, "integrated_hash", h)
+        set_committed_value(f, "status", "integrated")
+        set_committed_value(f, "updated_at", now)
+
+
 def sync_agencies(session: Session, engine: Engine) -> int:
     """Agencies with their successor and today's holder; changed ones only."""
     rows = session.execute(select(Agency.id, Agency.code, Agency.name, Agency.level,
@@ -456,6 +480,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                         errors.append({"file_code": code, "file_id": rec["file"].id,
                                        "reason": f"Không ghi được vào CSDL dùng chung: {exc}"[:500]})
         failed = {e["file_code"] for e in errors}
+        marks: list[tuple[File, str]] = []
         for rec in recs:
             f, code = rec["file"], rec["row"]["file_code"]
             if code in failed:
@@ -468,16 +493,18 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                 events.record_forced(session, entity="files", entity_id=f.id, phase="integration",
                                      agency_id=f.agency_id, details={"file_code": code})
                 forced += 1
-            before = {"integrated_hash": f.integrated_hash}
-            f.integrated_hash = rec["hash"]
             events.record(session, entity="files", entity_id=f.id, phase="integration",
-                          action="upserted", agency_id=f.agency_id, before=before,
+                          action="upserted", agency_id=f.agency_id,
+                          before={"integrated_hash": f.integrated_hash},
                           after={"integrated_hash": rec["hash"]},
                           details={"pages": len(rec["pages"]), "documents": len(rec["docs"]),
                                    "access_mode": rec["row"]["access_mode"],
                                    "written": code in written})
-            events.set_status(session, f, "status", "integrated", phase="integration",
-                              action="integrated", flush=False)
+            if f.status != "integrated":  # as events.set_status records it
+                events.record(session, entity="files", entity_id=f.id, phase="integration",
+                              action="integrated", agency_id=f.agency_id,
+                              before={"status": f.status}, after={"status": "integrated"})
+            marks.append((f, rec["hash"]))
             done += 1
             ids.append(f.id)
         for e in errors:
@@ -485,7 +512,8 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                 events.record(session, entity="files", entity_id=e["file_id"],
                               phase="integration", action="failed",
                               details={"reason": e["reason"]})
-        session.flush()  # the chunk's file updates and events, batched
+        _mark_integrated(session, marks)
+        session.flush()  # the chunk's events, batched
     return {"files": done, "unchanged": unchanged, "forced": forced, "file_ids": ids,
             "changes": n_changes,
             "agencies": n_agencies, "errors": errors}
