@@ -34,7 +34,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "include"))
+# after PYTHONPATH, so PYTHONPATH=<another tree>/include measures that tree's sohoa
+sys.path.append(str(Path(__file__).resolve().parents[1] / "include"))
 
 from scale_programme import SHARED_SCHEMA, shared_url_for, vocabulary  # noqa: E402
 
