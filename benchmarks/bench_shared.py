@@ -240,17 +240,66 @@ def naive_load(session, owner, storage, n: int) -> tuple[float, int]:
     return time.perf_counter() - t, rows
 
 
+class RoundTrips:
+    """Statements sent to each database while active: SQLAlchemy's statement events
+    (a psycopg2 executemany counted per row, as it is sent) plus the COPY and
+    execute_values calls integration makes on the raw cursor."""
+
+    def __init__(self, project, shared):
+        self.engines = {"project": project, "shared": shared}
+        self.n = {"project": 0, "shared": 0}
+
+    def _count(self, side):
+        def after(conn, cursor, statement, parameters, context, executemany):
+            style = context.execute_style.name if context is not None else "EXECUTE"
+            self.n[side] += len(parameters) if style == "EXECUTEMANY" else 1
+        return after
+
+    def __enter__(self):
+        import math
+
+        from sqlalchemy import event
+
+        self.listeners = [(e, self._count(k)) for k, e in self.engines.items()]
+        for e, fn in self.listeners:
+            event.listen(e, "after_cursor_execute", fn)
+        self.saved = (phase._insert, phase._upsert)
+        raw = getattr(phase, "_psycopg2_cursor", None)
+        if raw is not None:
+            ins, ups = self.saved
+
+            def insert(conn, table, rows):
+                self.n["shared"] += bool(rows)  # one COPY
+                return ins(conn, table, rows)
+
+            def upsert(conn, table, rows, keys):
+                self.n["shared"] += math.ceil(len(rows) / 1000)  # execute_values pages
+                return ups(conn, table, rows, keys)
+
+            phase._insert, phase._upsert = insert, upsert
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        for e, fn in self.listeners:
+            event.remove(e, "after_cursor_execute", fn)
+        phase._insert, phase._upsert = self.saved
+
+
 def bench_integration(owner, n_files: int, naive_files: int) -> None:
     project_url = make_project(owner, n_files)
     project = make_engine(project_url)
     storage = LocalStorage(Path(tempfile.mkdtemp(prefix="bench-shared-")))
     print(f"integration (load {load()}):", flush=True)
-    with session_scope(project) as s:
+    with RoundTrips(project, owner) as trips, session_scope(project) as s:
         t = time.perf_counter()
         out = phase.integrate(s, owner, storage)
         dt = time.perf_counter() - t
     print(f"  {'incremental integrate(), changed files':<46} {out['files']:>7,} files "
-          f"{dt:7.1f} s  ({out['changes']:,} change rows, {len(out['errors'])} errors)", flush=True)
+          f"{dt:7.1f} s  ({out['changes']:,} change rows, {len(out['errors'])} errors; "
+          f"statements: project {trips.n['project']:,}, shared {trips.n['shared']:,})",
+          flush=True)
     with session_scope(project) as s:
         t = time.perf_counter()
         out = phase.integrate(s, owner, storage)
