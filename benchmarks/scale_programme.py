@@ -8,10 +8,15 @@ with generate_series (no rows travel through Python), in a database of its own.
 Usage:
   .venv/bin/python benchmarks/scale_programme.py generate [--scale 1.0] [--no-page-events]
   .venv/bin/python benchmarks/scale_programme.py drop
+  .venv/bin/python benchmarks/scale_programme.py shared [--scale 1.0] [--revision head]
+  .venv/bin/python benchmarks/scale_programme.py drop-shared
 
 --scale 0.01 makes a 1 % programme in seconds (for trying the scripts). The database
 is ``sohoa_scale`` (or SOHOA_BENCH_DB) on SOHOA_BENCH_PG_URL (default: the local test server); ``drop``
-removes it (about 15 GB at full scale with page events).
+removes it (about 15 GB at full scale with page events). ``shared`` makes the shared
+database's contract schema at city scale in database ``sohoa_scale_csdl`` (or
+SOHOA_BENCH_SHARED_DB), schema ``csdl_scale`` (or SOHOA_BENCH_SHARED_SCHEMA; its reader
+roles are named after it, cluster-wide), for benchmarks/bench_shared.py.
 """
 
 from __future__ import annotations
@@ -265,8 +270,9 @@ def regenerate_events(page_events: bool) -> None:
 
 # ----------------------------------------------------------------- shared database (csdl)
 
-SHARED_DB = "sohoa_scale_csdl"
-SHARED_SCHEMA = "csdl_scale"  # its reader roles: csdl_scale_public, ... (dropped with `drop`)
+SHARED_DB = os.environ.get("SOHOA_BENCH_SHARED_DB", "sohoa_scale_csdl")  # another name: a copy
+#: its reader roles are csdl_scale_public, ... (cluster-wide; dropped with `drop-shared`)
+SHARED_SCHEMA = os.environ.get("SOHOA_BENCH_SHARED_SCHEMA", "csdl_scale")
 _ONSETS = ["b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph",
            "qu", "r", "s", "t", "th", "tr", "v", "x", ""]
 _VOWELS = ["a", "á", "à", "ả", "ã", "ạ", "ă", "ắ", "ằ", "ặ", "â", "ấ", "ầ", "ậ", "e", "é", "è",
@@ -295,7 +301,7 @@ def shared_url_for(db: str = SHARED_DB) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{db}?options=-csearch_path%3D{SHARED_SCHEMA}"
 
 
-def generate_shared(scale: float) -> None:
+def generate_shared(scale: float, revision: str = "head") -> None:
     """2 M files (x scale) with ~3 documents and 10 pages of text each in the contract
     schema, made inside PostgreSQL; the search indexes are built after the load."""
     from sohoa.core.db.session import make_engine
@@ -307,7 +313,7 @@ def generate_shared(scale: float) -> None:
         c.execute(text(f"CREATE DATABASE {SHARED_DB}"))
     eng.dispose()
     shared = make_engine(shared_url_for())
-    migrate_shared(shared)
+    migrate_shared(shared, revision)  # an older revision: measure, then upgrade in place
     n_files = int(2_000_000 * scale)
     words = vocabulary()
     t0 = time.perf_counter()
@@ -378,7 +384,9 @@ def generate_shared(scale: float) -> None:
         _step(c, "documents", """
             INSERT INTO documents (doc_code, file_code, ordinal, type_name, code_number,
                 code_notation, issued_date, organ_name, subject, language, creating_agency_code,
-                holder_agency_code, access_mode, pdf_uri, content_hash, updated_at)
+                holder_agency_code, access_mode, pdf_uri, content_hash, updated_at,
+                page_from, page_to, page_amount, signer, signer_title, issued_year,
+                issued_month, secrecy, urgency, review_state)
             SELECT f.file_code || '.' || lpad(k::text, 3, '0'), f.file_code, k,
                    (CAST(:types AS text[]))[1 + (f.g * 3 + k) % 8],
                    (1 + (f.g * 7 + k * 13) % 999)::text,
@@ -387,7 +395,16 @@ def generate_shared(scale: float) -> None:
                    'Về việc ' || (SELECT s FROM sent WHERE i = (f.g * 17 + k * 7) % 5000),
                    'vi', f.creating_agency_code, f.holder_agency_code, f.access_mode,
                    CASE WHEN f.access_mode <> 'confidential'
-                        THEN 's3://archive/pdf/' || f.g || '.' || k || '.pdf' END, 'generated', now()
+                        THEN 's3://archive/pdf/' || f.g || '.' || k || '.pdf' END, 'generated', now(),
+                   1 + (k - 1) * 4, least(k * 4, 10), least(k * 4, 10) - (k - 1) * 4,
+                   CASE WHEN f.access_mode <> 'confidential'
+                        THEN 'Nguyễn Văn ' || (SELECT s FROM sent WHERE i = (f.g + k) % 5000) END,
+                   CASE WHEN f.access_mode <> 'confidential' THEN 'CHỦ TỊCH' END,
+                   extract(year FROM f.start_date + k)::int,
+                   extract(month FROM f.start_date + k)::int,
+                   CASE WHEN f.access_mode = 'confidential' THEN 'MẬT' END,
+                   CASE WHEN (f.g + k) % 20 = 0 THEN 'KHẨN' END,
+                   CASE WHEN (f.g + k) % 25 = 0 THEN 'pending' ELSE 'none' END
             FROM (SELECT *, substr(file_code, 8)::bigint AS g FROM files) f
             CROSS JOIN generate_series(1, 3) k""",
               types=[t for t, _ in SHARED_TYPES], abbrs=[a for _, a in SHARED_TYPES])
@@ -434,6 +451,8 @@ def main() -> None:
     sub.add_parser("drop")
     sh = sub.add_parser("shared", help="the shared database's contract schema at city scale")
     sh.add_argument("--scale", type=float, default=1.0)
+    sh.add_argument("--revision", default="head",
+                    help="contract revision to create (e.g. 0003, to measure an upgrade)")
     sub.add_parser("drop-shared")
     args = ap.parse_args()
     if args.cmd == "drop":
@@ -441,7 +460,7 @@ def main() -> None:
     elif args.cmd == "drop-shared":
         drop_shared()
     elif args.cmd == "shared":
-        generate_shared(args.scale)
+        generate_shared(args.scale, args.revision)
     elif args.cmd == "events":
         regenerate_events(not args.no_page_events)
     else:

@@ -193,6 +193,14 @@ def test_filters_and_sorting(client):
     assert 'class="bar' in page.text and "Cấp xã" in page.text
 
 
+def test_main_page_links_to_the_search_page(client):
+    page = client.get(f"/sohoa/?as_of={DAY}").text
+    link = re.search(r'<a id="nav-search" href="([^"]+)">([^<]+)</a>', page)
+    assert link and link.groups() == ("/sohoa/search", "Tra cứu")
+    target = client.get(link.group(1))  # the empty form: no search, no shared database needed
+    assert target.status_code == 200 and "Tra cứu cơ sở dữ liệu dùng chung" in target.text
+
+
 def test_agency_page_never_shows_restricted_content(client, engine):
     g02 = client.get(f"/sohoa/agency/G02?as_of={DAY}")
     assert g02.status_code == 200

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from s3server import moto_s3_server
@@ -275,8 +275,9 @@ def _integration_counts(project, shared) -> dict:
             "upserted_twice": sum(n > 1 for _, n in upserted)}
 
 
-def test_postgres_restart_during_integration(private_pg, tmp_path):
+def test_postgres_restart_during_integration(private_pg, tmp_path, monkeypatch):
     from sohoa.core.storage import LocalStorage
+    from sohoa.integration import phase
 
     project_url = private_pg.create_db("sohoa_project")
     shared_url = private_pg.create_db("sohoa_shared")
@@ -287,13 +288,17 @@ def test_postgres_restart_during_integration(private_pg, tmp_path):
 
     seen = {"restarted": False}
 
-    @event.listens_for(shared, "before_cursor_execute")
-    def restart_mid_file(conn, cursor, statement, params, context, executemany):
-        # in the middle of a write: the files' rows sent, their pages not yet
-        head = statement.lstrip().upper().split("(", 1)[0]
-        if head.startswith("INSERT INTO") and "PAGES" in head and not seen["restarted"]:
+    real_insert = phase._insert
+
+    def restart_mid_file(conn, table, rows):
+        # in the middle of a write: the files' rows sent, their pages not yet (the rows
+        # travel by COPY on PostgreSQL, past SQLAlchemy's statement events)
+        if table.name == "pages" and not seen["restarted"]:
             seen["restarted"] = True
             private_pg.restart()
+        return real_insert(conn, table, rows)
+
+    monkeypatch.setattr(phase, "_insert", restart_mid_file)
 
     # the project database is on the same server: its transaction is lost and the phase
     # fails (nothing recorded as integrated), whatever the shared side managed to write
@@ -301,7 +306,7 @@ def test_postgres_restart_during_integration(private_pg, tmp_path):
         with session_scope(project) as s:
             integrate(s, shared, storage)
     assert seen["restarted"]
-    event.remove(shared, "before_cursor_execute", restart_mid_file)
+    monkeypatch.setattr(phase, "_insert", real_insert)
     project.dispose()
     shared.dispose()
 

@@ -109,7 +109,7 @@ def _keys(rows):
 
 def test_schema_version_views_and_rerun(world):
     engine, shared, storage = world
-    assert contract.contract_version(shared) == 2
+    assert contract.contract_version(shared) == 4
     assert contract.current_revision(shared) == contract.head_revision()
     assert contract.migrate_shared(shared) == contract.head_revision()  # idempotent
     with shared.connect() as c:
@@ -135,6 +135,147 @@ def test_schema_version_views_and_rerun(world):
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Event)) == n_events
     assert feed.last_id(shared) == n_changes
+
+
+NEW_DOC_COLUMNS = ("signer", "signer_title", "issued_year", "issued_month", "page_to",
+                   "secrecy", "urgency", "review_state")
+
+
+def _describe_more(engine):
+    """The description phase's further fields on every document (a secret mark on the
+    confidential file's)."""
+    with session_scope(engine) as s:
+        for d in s.scalars(select(Document)):
+            conf = d.file.access_mode == "confidential"
+            d.signer, d.signer_title = f"Nguyễn Văn {d.file_id}", "CHỦ TỊCH"
+            d.issued_year, d.issued_month = d.issued_date.year, d.issued_date.month
+            d.page_to, d.review_state = 2, "confirmed" if d.file_id % 2 else "pending"
+            d.secrecy, d.urgency = ("MẬT", None) if conf else (None, "KHẨN")
+
+
+def test_description_columns_arrive_rerun_and_feed(world):
+    engine, shared, storage = world
+    last = feed.last_id(shared)
+    _describe_more(engine)
+    with session_scope(engine) as s:
+        out = phase.integrate(s, shared, storage)
+    assert out["files"] == 4 and not out["errors"]
+    with shared.connect() as c:
+        rows = {r.doc_code: r._mapping for r in c.execute(text("SELECT * FROM v_documents"))}
+    assert list(rows[next(iter(rows))].keys())[-len(NEW_DOC_COLUMNS):] == list(NEW_DOC_COLUMNS)
+    pub = rows["TTLTHN.G01X01.2021.01.001.001"]
+    assert (pub["signer"], pub["signer_title"], pub["issued_year"], pub["issued_month"],
+            pub["page_to"], pub["secrecy"], pub["urgency"]) == (
+        pub["signer"], "CHỦ TỊCH", 2016, 3, 2, None, "KHẨN")
+    assert pub["signer"].startswith("Nguyễn Văn") and pub["review_state"] in ("confirmed",
+                                                                                "pending")
+    # confidential: catalogue metadata (dates, marks, pages) kept; the signature block is
+    # read from the document's body, so it stays out like the text
+    conf = rows["TTLTHN.G01X02.2021.01.003.001"]
+    assert conf["secrecy"] == "MẬT" and conf["issued_year"] == 2021 and conf["page_to"] == 2
+    assert conf["signer"] is None and conf["signer_title"] is None
+    # every document changed once: one update per file and document, nothing inserted
+    got = feed.since(shared, last)
+    assert sorted((c["entity"], c["op"], c["reason"]) for c in got) == sorted(
+        [("file", "update", "content")] * 4 + [("document", "update", "content")] * 4)
+    # a rerun writes nothing
+    last = feed.last_id(shared)
+    with session_scope(engine) as s:
+        out = phase.integrate(s, shared, storage)
+    assert (out["files"], out["unchanged"], out["changes"]) == (0, 4, 0)
+    # one signer corrected: an update for that document (and its file) only
+    with session_scope(engine) as s:
+        d = s.scalars(select(Document).join(File).where(
+            File.file_code == "TTLTHN.G02.2021.01.004")).one()
+        d.signer = "Trần Thị Bình"
+    with session_scope(engine) as s:
+        assert phase.integrate(s, shared, storage)["files"] == 1
+    assert [(c["entity"], c["entity_key"], c["op"]) for c in feed.since(shared, last)] == [
+        ("file", "TTLTHN.G02.2021.01.004", "update"),
+        ("document", "TTLTHN.G02.2021.01.004.001", "update")]
+    with shared.connect() as c:
+        assert c.execute(text("SELECT signer FROM v_documents WHERE doc_code = :k"),
+                         {"k": "TTLTHN.G02.2021.01.004.001"}).scalar() == "Trần Thị Bình"
+
+
+def test_upgrade_from_version_2_keeps_rows_and_rights(pg_base_url, tmp_path):
+    """A database at revision 0002 with rows in it: the upgrade adds the columns (NULL for
+    old rows), replaces the view with the same grants and security_invoker, and the next
+    integration fills them."""
+    import conftest
+
+    gen = conftest._fresh_schema(pg_base_url)
+    shared = make_engine(next(gen))
+    try:
+        assert contract.migrate_shared(shared, "0002") == "0002"
+        assert contract.contract_version(shared) == 2
+        with shared.begin() as c:
+            c.execute(text(
+                "INSERT INTO files (file_code, creating_agency_code, creating_agency_name, "
+                "holder_agency_code, notation, title, access_mode, page_count, content_hash, "
+                "updated_at) VALUES ('F1', 'A', 'A', 'A', '1', 'Cũ', 'public', 0, 'h', now())"))
+            c.execute(text(
+                "INSERT INTO documents (doc_code, file_code, ordinal, subject, "
+                "creating_agency_code, holder_agency_code, access_mode, content_hash, "
+                "updated_at) VALUES ('F1.001', 'F1', 1, 'Về việc cũ', 'A', 'A', 'public', "
+                "'h', now())"))
+        schema = contract.schema_name(shared)
+        contract.ensure_contract(shared)  # what integration's first task does
+        assert contract.current_revision(shared) == contract.head_revision() == "0004"
+        assert contract.contract_version(shared) == 4
+        with shared.connect() as c:
+            old = c.execute(text("SELECT * FROM v_documents")).one()._mapping
+            assert old["subject"] == "Về việc cũ" and old["number_notation_key"] == ""
+            assert all(old[k] is None for k in NEW_DOC_COLUMNS)
+            opts = c.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'v_documents' "
+                                  "AND relnamespace = CAST(:s AS regnamespace)"),
+                             {"s": schema}).scalar()
+            assert opts == ["security_invoker=true"]
+            assert c.execute(text("SELECT has_table_privilege(:r, 'v_documents', 'SELECT')"),
+                             {"r": f"{schema}_public"}).scalar()
+        # the current code integrates into the upgraded schema
+        migrate(f"sqlite:///{tmp_path / 'p.db'}")
+        project = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+        storage = LocalStorage(tmp_path / "obj")
+        _programme(project, storage)
+        _describe_more(project)
+        with session_scope(project) as s:
+            assert phase.integrate(s, shared, storage)["files"] == 4
+        with shared.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM v_documents WHERE urgency = 'KHẨN'")
+                             ).scalar() == 3
+        project.dispose()
+    finally:
+        shared.dispose()
+        next(gen, None)
+
+
+def test_bulk_load_keeps_every_character(world):
+    """Rows travel by COPY on PostgreSQL: quotes, commas, backslashes, line breaks, form
+    feeds, an empty string and NULL come back as they were."""
+    engine, shared, storage = world
+    code = "TTLTHN.G02.2021.01.004"
+    odd = ['a "quoted", comma\\N \\. back\\slash', "line\nbreak\r\n\fform feed\ttab",
+           "", None]
+    with session_scope(engine) as s:
+        f = s.scalars(select(File).where(File.file_code == code)).one()
+        for n, t in enumerate(odd[2:], 3):
+            s.add(Page(file_id=f.id, page_no=n, image_key=f"scans/4/{n}.jpg", sha256="ab" * 32,
+                       qc_verdict="pass", ocr_text=t, ocr_confidence=None))
+        for p, t in zip(sorted(f.pages, key=lambda p: p.page_no), odd[:2]):
+            p.ocr_text = t
+        d = s.scalars(select(Document).where(Document.file_id == f.id)).one()
+        d.subject, d.signer = 'Về việc "x", y', ""
+    with session_scope(engine) as s:
+        assert phase.integrate(s, shared, storage)["files"] == 1
+    with shared.connect() as c:
+        got = [(r.text, r.confidence) for r in c.execute(text(
+            "SELECT text, confidence FROM v_pages WHERE file_code = :k ORDER BY page_no"),
+            {"k": code})]
+        doc = c.execute(text("SELECT subject, signer, issued_year FROM v_documents "
+                             "WHERE file_code = :k"), {"k": code}).one()
+    assert got == [(odd[0], 91.0), (odd[1], 91.0), ("", None), (None, None)]
+    assert tuple(doc) == ('Về việc "x", y', "", None)
 
 
 # ------------------------------------------------------------------------- search
@@ -174,6 +315,23 @@ def test_accent_free_ranked_phrase_and_filters(world):
     merged = search(shared, "", agency="G01X02", level="confidential")
     assert {r["creating_agency_code"] for r in merged} == {"G01X01", "G01X03", "G01X02"}
     assert {r["creating_agency_code"] for r in search(shared, "", agency="g01x01")} == {"G01X01"}
+
+
+def test_ranking_is_bounded_by_the_candidate_setting(world):
+    """PostgreSQL ranks at most `sohoa.search_candidates` matches per kind (at least
+    max_rows): the cap changes which matches are ranked, never what a reader may see."""
+    _, shared, _ = world
+    if shared.dialect.name != "postgresql":
+        pytest.skip("the candidate cap is search()'s, on PostgreSQL")
+    sql = text("SELECT kind, file_code, doc_code FROM search(:q, max_rows => :n)")
+    with shared.connect() as c:
+        every = c.execute(sql, {"q": "trang", "n": 50}).all()
+        c.execute(text("SET sohoa.search_candidates = 1"))
+        capped = c.execute(sql, {"q": "trang", "n": 1}).all()
+        wide = c.execute(sql, {"q": "trang", "n": 50}).all()  # max_rows wins over the cap
+    assert {r.kind for r in every} == {"file"} and len(every) >= 2  # page text: files
+    assert len(capped) == 1 and capped[0] in every
+    assert sorted(wide) == sorted(every)
 
 
 def test_notation_lookup(world):
@@ -451,7 +609,7 @@ def test_cli_search_and_migrate(world, monkeypatch, capsys):
     monkeypatch.setenv("SOHOA_SHARED_DB_URL", url)
     monkeypatch.delenv("SOHOA_SHARED_CONN_ID", raising=False)
     assert cli.main(["shared", "migrate"]) == 0
-    assert "phiên bản 2" in capsys.readouterr().out
+    assert "phiên bản 4" in capsys.readouterr().out
     assert cli.main(["search", "nghi dinh 155", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows[0]["file_code"] == "TTLTHN.G01X01.2021.01.001"

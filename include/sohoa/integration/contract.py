@@ -71,7 +71,14 @@ files = Table(
 #: ``ALTER TABLE documents ADD COLUMN`` revision (and its line in the views and docs).
 DOCUMENT_FIELDS = ("ordinal", "type_name", "code_number", "code_notation", "issued_date",
                    "organ_name", "subject", "language", "page_from", "page_amount",
-                   "confidence_level", "description")
+                   "confidence_level", "description",
+                   # schema version 3 (revision 0003): the description phase's fields
+                   "signer", "signer_title", "issued_year", "issued_month", "page_to",
+                   "secrecy", "urgency", "review_state")
+#: Of those, the ones read from the document's body (the signature block on its last
+#: page) rather than from its catalogue entry: a confidential document carries them as
+#: NULL, like its text (docs/shared-database.md, "Confidential records").
+CONTENT_DOCUMENT_FIELDS = ("signer", "signer_title")
 
 documents = Table(
     "documents", metadata,
@@ -97,6 +104,12 @@ documents = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # computed by PostgreSQL (generated column); written by us on SQLite only
     Column("number_notation_key", String(60)),
+    # schema version 3
+    Column("signer", String(100)), Column("signer_title", String(100)),
+    Column("issued_year", Integer), Column("issued_month", Integer),
+    Column("page_to", Integer),
+    Column("secrecy", String(20)), Column("urgency", String(20)),
+    Column("review_state", String(20)),
 )
 
 pages = Table(
@@ -240,8 +253,12 @@ def migrate_shared(engine: Engine, revision: str = "head") -> str:
                 conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"),
                              {"k": f"sohoa_csdl_migrate:{schema}"})
                 conn.commit()
-    _ready.add(_key(engine))
-    return current_revision(engine) or ""
+    now = current_revision(engine) or ""
+    if now == head_revision():
+        _ready.add(_key(engine))
+    else:  # stopped at an older revision on purpose: ensure_contract still upgrades
+        _ready.discard(_key(engine))
+    return now
 
 
 _ready: set[tuple[str, str | None]] = set()

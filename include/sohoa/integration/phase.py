@@ -13,13 +13,15 @@ the others go on. Confidential files carry metadata only (no text, no PDF URI).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, String, bindparam, column, select, update, values
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sohoa.core import events
 from sohoa.core.db.models import Agency, Document, File, Page
@@ -27,7 +29,7 @@ from sohoa.core.fields import fold
 from sohoa.core.selection import select_files
 from sohoa.integration import access, feed
 from sohoa.integration.contract import (
-    DOCUMENT_FIELDS, agencies as shared_agencies, documents as shared_documents,
+    CONTENT_DOCUMENT_FIELDS, DOCUMENT_FIELDS, agencies as shared_agencies, documents as shared_documents,
     ensure_contract, files as shared_files, objects as shared_objects,
     pages as shared_pages,
 )
@@ -43,28 +45,99 @@ def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, default=str, sort_keys=True).encode()).hexdigest()
 
 
+def _psycopg2_cursor(conn: Connection):
+    """A raw psycopg2 cursor in the connection's transaction (None on other drivers)."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg2":
+        return None
+    return conn.connection.dbapi_connection.cursor()
+
+
 def _insert(conn: Connection, table, rows: list[dict]) -> None:
-    """Every write of rows goes through here (tests inject a crash half-way)."""
-    if rows:
-        conn.execute(table.insert(), rows)
+    """Every write of rows goes through here (tests inject a crash half-way). On
+    PostgreSQL (psycopg2) the rows travel in one COPY, in the caller's transaction."""
+    if not rows:
+        return
+    cursor = _psycopg2_cursor(conn)
+    if cursor is not None:
+        cols = list(rows[0])
+        buf = io.StringIO()
+        buf.writelines(",".join(_csv(r.get(c)) for c in cols) + "\n" for r in rows)
+        buf.seek(0)
+        try:
+            names = ", ".join(f'"{c}"' for c in cols)
+            cursor.copy_expert(f'COPY "{table.name}" ({names}) FROM STDIN WITH (FORMAT csv)',
+                               buf)
+        finally:
+            cursor.close()
+        return
+    conn.execute(table.insert(), rows)
+
+
+def _csv(v) -> str:
+    """One COPY (FORMAT csv) field: NULL unquoted and empty, every text quoted."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "t" if v else "f"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    return '"' + str(v).replace('"', '""') + '"'
 
 
 def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
+    """Insert or update by ``keys``: a few statements for all rows (batched VALUES)."""
     if not rows:
+        return
+    cursor = _psycopg2_cursor(conn)
+    if cursor is not None:  # one round trip per 1,000 rows (executemany would do one per row)
+        from psycopg2.extras import execute_values
+
+        cols = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in cols)
+        sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in keys)
+        try:
+            execute_values(cursor, f'INSERT INTO "{table.name}" ({names}) VALUES %s '
+                           f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {sets}',
+                           [tuple(r[c] for c in cols) for r in rows], page_size=1000)
+        finally:
+            cursor.close()
         return
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(rows)
+    stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=keys,
         set_={c.name: stmt.excluded[c.name] for c in table.columns
               if c.name not in keys and c.name in rows[0]})
-    conn.execute(stmt)
+    conn.execute(stmt, rows)
 
 
 # ------------------------------------------------------------------------- records
+
+#: what build_record reads of a page and of a document (not the OCR line records, QC
+#: metrics or review JSON, which can be large and are not part of the contract)
+PAGE_COLUMNS = (Page.file_id, Page.page_no, Page.document_id, Page.ocr_text,
+                Page.ocr_confidence)
+DOCUMENT_COLUMNS = tuple(getattr(Document, k) for k in dict.fromkeys(
+    ("id", "file_id", "doc_code", "ordinal", "mode", "pdf_key", "pdf_sha256",
+     *DOCUMENT_FIELDS)))
+
+
+def _load(session: Session, fids: list[int]) -> tuple[dict, dict]:
+    """Pages and documents of these files (rows of the columns above), in order."""
+    pages_of: dict[int, list] = {}
+    for p in session.execute(select(*PAGE_COLUMNS).where(Page.file_id.in_(fids))
+                             .order_by(Page.file_id, Page.page_no)):
+        pages_of.setdefault(p.file_id, []).append(p)
+    docs_of: dict[int, list] = {}
+    for d in session.execute(select(*DOCUMENT_COLUMNS).where(Document.file_id.in_(fids))
+                             .order_by(Document.file_id, Document.ordinal)):
+        docs_of.setdefault(d.file_id, []).append(d)
+    return pages_of, docs_of
 
 
 def _doc_code(file_code: str, d: Document) -> str:
@@ -107,18 +180,20 @@ def build_record(f: File, pages: list[Page], docs: list[Document], agencies: dic
     if f.pdf_key and f.pdf_sha256:
         object_rows.append({"object_key": f.pdf_key, "file_code": f.file_code, "doc_code": None,
                             "kind": "file_pdf", "media_type": PDF,
-                            "uri": storage.url(f.pdf_key) if full else None,
+                            "uri": file_row["pdf_uri"],
                             "sha256": f.pdf_sha256, "holder_agency_code": holder,
                             "access_mode": mode})
     for d in docs:
         code = doc_of[d.id]
         pdf_key, pdf_sha = getattr(d, "pdf_key", None), getattr(d, "pdf_sha256", None)
         dmode = mode_of[d.id]
+        carried = access.carried(dmode)
         row = {"doc_code": code, "file_code": f.file_code,
-               **{k: getattr(d, k, None) for k in DOCUMENT_FIELDS},
+               **{k: getattr(d, k, None) if carried or k not in CONTENT_DOCUMENT_FIELDS
+                  else None for k in DOCUMENT_FIELDS},
                "creating_agency_code": creator.code, "holder_agency_code": holder,
                "access_mode": dmode,
-               "pdf_uri": storage.url(pdf_key) if (pdf_key and access.carried(dmode)) else None}
+               "pdf_uri": storage.url(pdf_key) if (pdf_key and carried) else None}
         row["content_hash"] = _hash(row)
         doc_rows.append(row)
         if pdf_key and pdf_sha:
@@ -150,7 +225,7 @@ def _fts_rows(rec: dict) -> list[dict]:
 
 def _existing(conn: Connection, codes: list[str]) -> tuple[dict, dict, dict]:
     """Shared database's current state of these files: hash and access mode per file,
-    document hashes and object hashes per key."""
+    document hashes, object hashes and sizes per key."""
     if not codes:
         return {}, {}, {}
     p = bindparam("codes", expanding=True)
@@ -162,10 +237,10 @@ def _existing(conn: Connection, codes: list[str]) -> tuple[dict, dict, dict]:
         select(shared_documents.c.doc_code, shared_documents.c.file_code,
                shared_documents.c.content_hash).where(shared_documents.c.file_code.in_(p)),
         {"codes": codes})}
-    os_ = {r.object_key: (r.file_code, r.sha256) for r in conn.execute(
+    os_ = {r.object_key: (r.file_code, r.sha256, r.size_bytes) for r in conn.execute(
         select(shared_objects.c.object_key, shared_objects.c.file_code,
-               shared_objects.c.sha256).where(shared_objects.c.file_code.in_(p)),
-        {"codes": codes})}
+               shared_objects.c.sha256, shared_objects.c.size_bytes)
+        .where(shared_objects.c.file_code.in_(p)), {"codes": codes})}
     return fs, ds, os_
 
 
@@ -222,6 +297,12 @@ def _write(conn: Connection, recs: list[dict], storage, existing) -> int:
     for table in (shared_pages, shared_objects, shared_documents):
         conn.execute(table.delete().where(table.c.file_code.in_(p)), {"codes": codes})
     file_rows, pages, docs, objs, fts, change_rows = [], [], [], [], [], []
+    docs_by_file: dict[str, dict] = {}
+    for k, v in old_docs.items():
+        docs_by_file.setdefault(v[0], {})[k] = v
+    objs_by_file: dict[str, dict] = {}
+    for k, v in old_objs.items():
+        objs_by_file.setdefault(v[0], {})[k] = v
     for rec in recs:
         file_rows.append({**rec["row"], "updated_at": now})
         pages.extend(rec["pages"])
@@ -232,15 +313,27 @@ def _write(conn: Connection, recs: list[dict], storage, existing) -> int:
                                                 f"{d['code_notation'] or ''}")
             docs.append(d)
         for o in rec["objects"]:
-            objs.append({**o, "size_bytes": _size(storage, o["object_key"]), "updated_at": now})
+            # an object whose checksum is unchanged keeps its known size: no request to
+            # the object store (a HEAD per object on S3)
+            old = old_objs.get(o["object_key"])
+            size = old[2] if old and old[1] == o["sha256"] and old[2] is not None \
+                else _size(storage, o["object_key"])
+            objs.append({**o, "size_bytes": size, "updated_at": now})
         if sqlite:
             fts.extend(_fts_rows(rec))
         code = rec["row"]["file_code"]
-        change_rows.extend(_change_rows(
-            rec, old_files.get(code),
-            {k: v for k, v in old_docs.items() if v[0] == code},
-            {k: v for k, v in old_objs.items() if v[0] == code}))
-    _upsert(conn, shared_files, file_rows, ["file_code"])
+        change_rows.extend(_change_rows(rec, old_files.get(code), docs_by_file.get(code, {}),
+                                        objs_by_file.get(code, {})))
+    if sqlite:
+        _upsert(conn, shared_files, file_rows, ["file_code"])
+    else:
+        # PostgreSQL: replace the rows (their pages, documents and objects are gone
+        # already) rather than INSERT .. ON CONFLICT DO UPDATE, which computes the
+        # generated search vector twice and costs ~3x as much per file; the same
+        # transaction holds both, so readers only ever see the old or the new row
+        conn.execute(shared_files.delete().where(shared_files.c.file_code.in_(p)),
+                     {"codes": codes})
+        _insert(conn, shared_files, file_rows)
     _insert(conn, shared_documents, docs)
     _insert(conn, shared_pages, pages)
     _insert(conn, shared_objects, objs)
@@ -271,6 +364,29 @@ def shared_fts_delete():
 
     return text("DELETE FROM search_fts WHERE key IN :codes").bindparams(
         bindparam("codes", expanding=True))
+
+
+def _mark_integrated(session: Session, marks: list[tuple[File, str]]) -> None:
+    """Status ``integrated`` and the new hash for these files in one statement (PostgreSQL:
+    UPDATE .. FROM VALUES; an ORM flush would send one UPDATE per file), and the same
+    values on the loaded objects, so the session has nothing left to write for them."""
+    if not marks:
+        return
+    now = datetime.now(timezone.utc)
+    t = File.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        v = values(column("fid", Integer), column("h", String), name="v").data(
+            [(f.id, h) for f, h in marks])
+        session.execute(update(t).where(t.c.id == v.c.fid).values(
+            integrated_hash=v.c.h, status="integrated", updated_at=now))
+    else:  # executemany is in-process on SQLite
+        session.execute(update(t).where(t.c.id == bindparam("fid")).values(
+            integrated_hash=bindparam("h"), status="integrated", updated_at=now),
+            [{"fid": f.id, "h": h} for f, h in marks])
+    for f, h in marks:
+        set_committed_value(f, "integrated_hash", h)
+        set_committed_value(f, "status", "integrated")
+        set_committed_value(f, "updated_at", now)
 
 
 def sync_agencies(session: Session, engine: Engine) -> int:
@@ -338,14 +454,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
     for start in range(0, len(files), chunk):
         part = files[start:start + chunk]
         fids = [f.id for f in part]
-        pages_of: dict[int, list[Page]] = {}
-        for p in session.scalars(select(Page).where(Page.file_id.in_(fids))
-                                 .order_by(Page.file_id, Page.page_no)):
-            pages_of.setdefault(p.file_id, []).append(p)
-        docs_of: dict[int, list[Document]] = {}
-        for d in session.scalars(select(Document).where(Document.file_id.in_(fids))
-                                 .order_by(Document.file_id, Document.ordinal)):
-            docs_of.setdefault(d.file_id, []).append(d)
+        pages_of, docs_of = _load(session, fids)
         recs = [build_record(f, pages_of.get(f.id, []), docs_of.get(f.id, []), agencies,
                              holder.get(f.agency_id, f.agency_id), storage) for f in part]
         with engine.connect() as conn:
@@ -371,6 +480,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                         errors.append({"file_code": code, "file_id": rec["file"].id,
                                        "reason": f"Không ghi được vào CSDL dùng chung: {exc}"[:500]})
         failed = {e["file_code"] for e in errors}
+        marks: list[tuple[File, str]] = []
         for rec in recs:
             f, code = rec["file"], rec["row"]["file_code"]
             if code in failed:
@@ -383,16 +493,18 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                 events.record_forced(session, entity="files", entity_id=f.id, phase="integration",
                                      agency_id=f.agency_id, details={"file_code": code})
                 forced += 1
-            before = {"integrated_hash": f.integrated_hash}
-            f.integrated_hash = rec["hash"]
             events.record(session, entity="files", entity_id=f.id, phase="integration",
-                          action="upserted", agency_id=f.agency_id, before=before,
+                          action="upserted", agency_id=f.agency_id,
+                          before={"integrated_hash": f.integrated_hash},
                           after={"integrated_hash": rec["hash"]},
                           details={"pages": len(rec["pages"]), "documents": len(rec["docs"]),
                                    "access_mode": rec["row"]["access_mode"],
                                    "written": code in written})
-            events.set_status(session, f, "status", "integrated", phase="integration",
-                              action="integrated")
+            if f.status != "integrated":  # as events.set_status records it
+                events.record(session, entity="files", entity_id=f.id, phase="integration",
+                              action="integrated", agency_id=f.agency_id,
+                              before={"status": f.status}, after={"status": "integrated"})
+            marks.append((f, rec["hash"]))
             done += 1
             ids.append(f.id)
         for e in errors:
@@ -400,7 +512,8 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                 events.record(session, entity="files", entity_id=e["file_id"],
                               phase="integration", action="failed",
                               details={"reason": e["reason"]})
-    session.flush()
+        _mark_integrated(session, marks)
+        session.flush()  # the chunk's events, batched
     return {"files": done, "unchanged": unchanged, "forced": forced, "file_ids": ids,
             "changes": n_changes,
             "agencies": n_agencies, "errors": errors}
