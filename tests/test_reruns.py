@@ -167,16 +167,12 @@ def test_a_file_whose_pages_met_a_tesseract_failure_is_counted_failed(sqlite_url
     def broken(*a, **k):
         raise OcrError("tesseract failed (exit 1): out of memory")
 
-    monkeypatch.setattr(recognition, "run_tesseract", broken)
-    out = pipeline.run_ocr()
+    with monkeypatch.context() as m:
+        m.setattr(recognition, "run_tesseract", broken)
+        out = pipeline.run_ocr()
     assert (out["files"], out["retry_files"], out["page_errors"]) == (1, 1, 1)
     assert out["outcome"] == outcome(failed=1)
     assert "0 mới, 0 làm lại, 0 không đổi, 0 bị trả lại, 1 lỗi" in run_note([out["outcome"]])
-    monkeypatch.undo()
-    monkeypatch.setenv("SOHOA_DB_URL", sqlite_url)
-    monkeypatch.setenv("SOHOA_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("SOHOA_STORAGE_ROOT", str(tmp_path / "objects"))
-    monkeypatch.setenv("SOHOA_WORKERS", "1")
     again = pipeline.run_ocr()  # the next run tries the file again, and it is done
     assert (again["files"], again["retry_files"], again["page_errors"]) == (1, 0, 0)
     assert again["outcome"] == outcome(done=1)
@@ -247,12 +243,9 @@ if __name__ == "__main__":
 """
 
 
-def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
-    """Celery's prefork pool workers are daemonic billiard processes and Airflow forks the
-    task from one: the OCR page pool must still start there (it did not: "daemonic
-    processes are not allowed to have children", then "Pickling an AuthenticationString
-    object is disallowed", both found by make celery-check). A fresh interpreter plays
-    the Celery worker, as this test process may already run a forkserver of its own."""
+def _ocr_in_a_fresh_interpreter(sqlite_url, tmp_path, script_text: str) -> tuple[list[str], str]:
+    """One OCR-ready file in a new SQLite programme, then ``script_text`` run on it by a
+    new Python (argv: database URL, objects folder): (its last stdout line, all output)."""
     import subprocess
     import sys
 
@@ -263,11 +256,21 @@ def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
     with session_scope(make_engine(sqlite_url)) as s:
         _add_file(s, storage, _agency(s), "01", "TTLTHN.G01.2016.01.001",
                   [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
-    script = tmp_path / "daemon_ocr.py"
-    script.write_text(DAEMON_OCR)
+    script = tmp_path / "ocr_script.py"
+    script.write_text(script_text)
     out = subprocess.run([sys.executable, str(script), sqlite_url, str(tmp_path / "objects")],
                          capture_output=True, text=True, timeout=600)
-    assert out.stdout.strip().splitlines()[-1:] == [repr(("ok", 1, 0))], out.stdout + out.stderr
+    return out.stdout.strip().splitlines()[-1:], out.stdout + out.stderr
+
+
+def test_ocr_page_pool_starts_inside_a_daemonic_worker(sqlite_url, tmp_path):
+    """Celery's prefork pool workers are daemonic billiard processes and Airflow forks the
+    task from one: the OCR page pool must still start there (it did not: "daemonic
+    processes are not allowed to have children", then "Pickling an AuthenticationString
+    object is disallowed", both found by make celery-check). A fresh interpreter plays
+    the Celery worker, as this test process may already run a forkserver of its own."""
+    last, out = _ocr_in_a_fresh_interpreter(sqlite_url, tmp_path, DAEMON_OCR)
+    assert last == [repr(("ok", 1, 0))], out
 
 
 MAIN_RERUN_OCR = """
@@ -291,21 +294,8 @@ def test_ocr_page_pool_does_not_run_the_main_script_again(sqlite_url, tmp_path):
     again failed on the task's blocked database URL, so under `airflow standalone` every
     page came back "worker failed" (found by `make run`). Here the main script fails when
     run again, as Airflow's did."""
-    import subprocess
-    import sys
-
-    from sohoa.core.db.session import migrate
-
-    migrate(sqlite_url)
-    storage = LocalStorage(tmp_path / "objects")
-    with session_scope(make_engine(sqlite_url)) as s:
-        _add_file(s, storage, _agency(s), "01", "TTLTHN.G01.2016.01.001",
-                  [(_jpeg(ocr.render_text_page(P1, dpi=200)), {"orientation": 0})])
-    script = tmp_path / "main_rerun_ocr.py"
-    script.write_text(MAIN_RERUN_OCR)
-    out = subprocess.run([sys.executable, str(script), sqlite_url, str(tmp_path / "objects")],
-                         capture_output=True, text=True, timeout=600)
-    assert out.stdout.strip().splitlines()[-1:] == [repr((1, 0))], out.stdout + out.stderr
+    last, out = _ocr_in_a_fresh_interpreter(sqlite_url, tmp_path, MAIN_RERUN_OCR)
+    assert last == [repr((1, 0))], out
 
 
 def test_report_note():
