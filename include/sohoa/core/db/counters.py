@@ -122,12 +122,12 @@ _SQLITE = [
 ]
 
 
-def _pg(conn: Connection) -> bool:
+def is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
 def uninstall(conn: Connection) -> None:
-    if _pg(conn):
+    if is_postgres(conn):
         for t, table in zip(TRIGGERS, ("files", "files", "pages", "pages")):
             conn.execute(text(f"DROP TRIGGER IF EXISTS {t} ON {table}"))
         conn.execute(text("DROP FUNCTION IF EXISTS sohoa_progress_files()"))
@@ -140,21 +140,28 @@ def uninstall(conn: Connection) -> None:
 def install(conn: Connection) -> None:
     """(Re)create the triggers; idempotent."""
     uninstall(conn)
-    for ddl in _PG if _pg(conn) else _SQLITE:
+    for ddl in _PG if is_postgres(conn) else _SQLITE:
         conn.execute(text(ddl))
 
 
-def installed(conn: Connection) -> bool:
-    if _pg(conn):
+def triggers_present(conn: Connection, names, tables) -> bool:
+    """Whether every named trigger exists (on one of ``tables``, visible on the search
+    path, for PostgreSQL; by name in SQLite)."""
+    names = list(names)
+    if is_postgres(conn):
         n = conn.execute(text(
             "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname = ANY(:names) AND c.relname IN ('files', 'pages') "
-            "AND pg_table_is_visible(c.oid)"), {"names": list(TRIGGERS)}).scalar()
-        return n == len(TRIGGERS)
-    n = conn.execute(text(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
-        f"({', '.join(repr(t) for t in SQLITE_TRIGGERS)})")).scalar()
-    return n == len(SQLITE_TRIGGERS)
+            "WHERE t.tgname = ANY(:names) AND c.relname = ANY(:tables) "
+            "AND pg_table_is_visible(c.oid)"), {"names": names, "tables": list(tables)}).scalar()
+    else:
+        n = conn.execute(text(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            f"({', '.join(repr(t) for t in names)})")).scalar()
+    return n == len(names)
+
+
+def installed(conn: Connection) -> bool:
+    return triggers_present(conn, TRIGGERS if is_postgres(conn) else SQLITE_TRIGGERS, ("files", "pages"))
 
 
 _REBUILD = [
@@ -205,11 +212,11 @@ _REBUILD_DEFECTS = {
 
 def rebuild(conn: Connection) -> None:
     """Recompute the counters from files and pages (writers wait meanwhile on PostgreSQL)."""
-    if _pg(conn):
+    if is_postgres(conn):
         conn.execute(text("LOCK TABLE files, pages IN SHARE MODE"))
     for sql in _REBUILD:
         conn.execute(text(sql))
-    conn.execute(text(_REBUILD_DEFECTS["postgresql" if _pg(conn) else "sqlite"]))
+    conn.execute(text(_REBUILD_DEFECTS["postgresql" if is_postgres(conn) else "sqlite"]))
 
 
 def ensure(conn: Connection) -> bool:
@@ -223,7 +230,7 @@ def ensure(conn: Connection) -> bool:
 
 def fold(conn: Connection) -> None:
     """Move committed deltas into the counters (safe with concurrent writers)."""
-    if _pg(conn):
+    if is_postgres(conn):
         conn.execute(text("""
             WITH moved AS (DELETE FROM progress_deltas RETURNING agency_id, metric, n)
             INSERT INTO progress_counters AS c (agency_id, metric, n)

@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection
 
+from sohoa.core.db.counters import is_postgres, triggers_present
 from sohoa.core.db.models import ProgressSnapshot, ProgressSnapshotCount
 
 _SNAPS = ProgressSnapshot.__table__
@@ -61,12 +62,8 @@ _SQLITE = [
 ]
 
 
-def _pg(conn: Connection) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
 def uninstall(conn: Connection) -> None:
-    if _pg(conn):
+    if is_postgres(conn):
         conn.execute(text(f"DROP TRIGGER IF EXISTS {TRIGGER} ON events"))
         conn.execute(text(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()"))
     else:
@@ -76,19 +73,12 @@ def uninstall(conn: Connection) -> None:
 def install(conn: Connection) -> None:
     """(Re)create the guard trigger; idempotent."""
     uninstall(conn)
-    for ddl in _PG if _pg(conn) else _SQLITE:
+    for ddl in _PG if is_postgres(conn) else _SQLITE:
         conn.execute(text(ddl))
 
 
 def installed(conn: Connection) -> bool:
-    if _pg(conn):
-        return bool(conn.execute(text(
-            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname = :name AND c.relname = 'events' AND pg_table_is_visible(c.oid)"),
-            {"name": TRIGGER}).scalar())
-    return bool(conn.execute(text(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
-        {"name": TRIGGER}).scalar())
+    return triggers_present(conn, [TRIGGER], ("events",))
 
 
 def clear(conn: Connection) -> None:
