@@ -87,22 +87,21 @@ def bench_queries(owner, reader, n_queries: int, n_baseline: int) -> None:
         ms, ns = zip(*[timed(c, "SELECT * FROM search(:q, max_rows => 20)", {"q": q})
                        for q in queries])
         report("ranked search, GIN index (public reader)", list(ms), list(ns))
-        if n_baseline:
+        def without_index(label: str, sql: str, params: list[dict]) -> None:
+            if not n_baseline:
+                return
             c.execute(text("SET enable_bitmapscan = off"))
             c.execute(text("SET enable_indexscan = off"))
-            ms_b, _ = zip(*[timed(c, "SELECT * FROM search(:q, max_rows => 20)", {"q": q})
-                            for q in queries[:n_baseline]])
-            report("same queries without the index (seq scan)", list(ms_b))
+            ms_b, _ = zip(*[timed(c, sql, p) for p in params[:n_baseline]])
+            report(label, list(ms_b))
             c.rollback()
+
+        without_index("same queries without the index (seq scan)",
+                      "SELECT * FROM search(:q, max_rows => 20)", [{"q": q} for q in queries])
         ms, ns = zip(*[timed(c, "SELECT * FROM lookup(:r)", {"r": r}) for r in refs])
         report("lookup by number/notation, btree (public)", list(ms), list(ns))
-        if n_baseline:
-            c.execute(text("SET enable_bitmapscan = off"))
-            c.execute(text("SET enable_indexscan = off"))
-            ms_b, _ = zip(*[timed(c, "SELECT * FROM lookup(:r)", {"r": r})
-                            for r in refs[:n_baseline]])
-            report("same lookups without the index", list(ms_b))
-            c.rollback()
+        without_index("same lookups without the index", "SELECT * FROM lookup(:r)",
+                      [{"r": r} for r in refs])
     print(f"  (load after queries {load()})")
 
 
