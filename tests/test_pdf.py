@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime, timezone
 
 import pikepdf
 import pytest
 from sohoa.ocr import recognition as ocr
-from sohoa.ocr.pdf import blank_page_pdf, build_pdfa, check_pdf, pdf_text
+from sohoa.ocr.pdf import _srgb_icc, blank_page_pdf, build_pdfa, check_pdf, pdf_text
 
 TEXTS = [
     ["Quyết định về việc thành lập Hội đồng xác định", "giá trị tài liệu năm 2015"],
@@ -79,6 +80,10 @@ def test_metadata_roundtrip_xmp_and_docinfo(doc):
 
 
 def test_build_is_deterministic(pages, doc):
+    # a second later, with the ICC profile made afresh: littleCMS stamps "now" into the
+    # profile's header, which once made a rebuild differ whenever the clock ticked between
+    getattr(_srgb_icc, "cache_clear", lambda: None)()
+    time.sleep(1.05)
     assert build_pdfa(pages, metadata=META) == doc  # same input → same bytes (idempotent)
     other = build_pdfa(pages, metadata={**META, "title": "Khác"})
     with pikepdf.open(io.BytesIO(doc)) as a, pikepdf.open(io.BytesIO(other)) as b:

@@ -20,7 +20,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import struct
 import subprocess
 import unicodedata
 from datetime import date, datetime, timezone
@@ -32,10 +34,19 @@ SRGB_ID = "sRGB IEC61966-2.1"
 CREATOR_TOOL = "sohoa OCR (tesseract + pikepdf)"
 
 
+# ICC header bytes 24–35 hold the profile's creation time; littleCMS writes "now" there,
+# which would make two builds of the same file differ. Pin it (the profile's content is fixed).
+_ICC_DATE = slice(24, 36)
+_ICC_FIXED_DATE = struct.pack(">6H", 2000, 1, 1, 0, 0, 0)
+
+
+@functools.cache
 def _srgb_icc() -> bytes:
     from PIL import ImageCms
 
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[_ICC_DATE] = _ICC_FIXED_DATE
+    return bytes(profile)
 
 
 # --------------------------------------------------------------------------- pages
