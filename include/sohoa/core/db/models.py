@@ -237,6 +237,13 @@ class File(Base):
     # inputs its documents were derived from (description phase); None: not described yet
     described_hash: Mapped[str | None] = mapped_column(String(64))
     integrated_hash: Mapped[str | None] = mapped_column(String(64))
+    # what integration last read (sohoa.core.db.revisions, migration 0004): the file is a
+    # candidate again when content_rev (kept by triggers) moves past integrated_rev, or
+    # when the context its record was built in (agency, holder, storage, shared database)
+    # hashes differently from integrated_ctx
+    content_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    integrated_rev: Mapped[int | None] = mapped_column(Integer)
+    integrated_ctx: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
