@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from sohoa.core.db.models import Agency, File
@@ -18,7 +18,15 @@ def select_files(session: Session, *, agency: str | None = None, file_ref: str |
     When an operator names one file, the status filter still applies, so a rerun of a
     phase never drags a file backwards; phases reset what they own themselves.
     """
-    q = select(File).join(Agency, Agency.id == File.agency_id)
+    return list(session.scalars(files_query(select(File), agency=agency, file_ref=file_ref,
+                                            statuses=statuses)))
+
+
+def files_query(q: Select, *, agency: str | None = None, file_ref: str | None = None,
+                statuses: Iterable[str] | None = None) -> Select:
+    """``q`` (a select of File or of some of its columns) with select_files' filters and
+    order: a phase that only needs a few columns of many files reads just those."""
+    q = q.join(Agency, Agency.id == File.agency_id)
     if agency:
         q = q.where(Agency.code == agency.strip().upper())
     if file_ref:
@@ -32,4 +40,4 @@ def select_files(session: Session, *, agency: str | None = None, file_ref: str |
         q = q.where(or_(*conds))
     if statuses is not None:
         q = q.where(File.status.in_(list(statuses)))
-    return list(session.scalars(q.order_by(Agency.code, File.id)))
+    return q.order_by(Agency.code, File.id)

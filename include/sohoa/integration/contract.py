@@ -285,6 +285,15 @@ def contract_version(engine: Engine) -> int | None:
         return conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
 
 
+def identity(conn) -> str:
+    """Which shared database this is: its address, schema and the moment its contract was
+    first applied. A shared database made afresh (or another one configured) has another
+    identity, so integration checks every file against it again."""
+    engine = conn.engine
+    made = conn.execute(text("SELECT applied_at FROM schema_version WHERE version = 1")).scalar()
+    return f"{engine.url.render_as_string(hide_password=True)}|{schema_name(engine)}|{made}"
+
+
 def drop_contract(engine: Engine) -> None:
     """Remove the contract schema and its reader roles (tests and benchmarks)."""
     schema = schema_name(engine)

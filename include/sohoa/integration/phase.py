@@ -18,19 +18,20 @@ import json
 import logging
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Integer, String, bindparam, column, select, update, values
+from sqlalchemy import Integer, String, bindparam, column, or_, select, update, values
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sohoa.core import events
+from sohoa.core.db import revisions
 from sohoa.core.db.models import Agency, Document, File, Page
 from sohoa.core.fields import fold
-from sohoa.core.selection import select_files
+from sohoa.core.selection import files_query
 from sohoa.integration import access, feed
 from sohoa.integration.contract import (
     CONTENT_DOCUMENT_FIELDS, DOCUMENT_FIELDS, agencies as shared_agencies, documents as shared_documents,
-    ensure_contract, files as shared_files, objects as shared_objects,
+    ensure_contract, files as shared_files, identity, objects as shared_objects,
     pages as shared_pages,
 )
 from sohoa.integration.search import search  # noqa: F401 - the phase's search, re-exported
@@ -39,6 +40,9 @@ from sohoa.intake.agencies import current_successors
 log = logging.getLogger(__name__)
 CHUNK = 200
 PDF = "application/pdf"
+#: Raise when build_record makes a different record from the same inputs: every file's
+#: context changes, so the next run checks each file once against the shared database.
+RECORD_VERSION = 1
 
 
 def _hash(obj) -> str:
@@ -119,12 +123,10 @@ def _upsert(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
 # ------------------------------------------------------------------------- records
 
 #: what build_record reads of a page and of a document (not the OCR line records, QC
-#: metrics or review JSON, which can be large and are not part of the contract)
-PAGE_COLUMNS = (Page.file_id, Page.page_no, Page.document_id, Page.ocr_text,
-                Page.ocr_confidence)
-DOCUMENT_COLUMNS = tuple(getattr(Document, k) for k in dict.fromkeys(
-    ("id", "file_id", "doc_code", "ordinal", "mode", "pdf_key", "pdf_sha256",
-     *DOCUMENT_FIELDS)))
+#: metrics or review JSON, which can be large and are not part of the contract): the
+#: columns whose changes move a file's content revision (sohoa.core.db.revisions)
+PAGE_COLUMNS = tuple(getattr(Page, k) for k in revisions.PAGE_COLUMNS)
+DOCUMENT_COLUMNS = tuple(getattr(Document, k) for k in ("id", *revisions.DOCUMENT_COLUMNS))
 
 
 def _load(session: Session, fids: list[int]) -> tuple[dict, dict]:
@@ -366,27 +368,40 @@ def shared_fts_delete():
         bindparam("codes", expanding=True))
 
 
-def _mark_integrated(session: Session, marks: list[tuple[File, str]]) -> None:
-    """Status ``integrated`` and the new hash for these files in one statement (PostgreSQL:
-    UPDATE .. FROM VALUES; an ORM flush would send one UPDATE per file), and the same
-    values on the loaded objects, so the session has nothing left to write for them."""
+def _mark(session: Session, marks: list[tuple[File, str, int, str]], *, integrated: bool) -> None:
+    """Record on these files what integration read: (file, hash, content revision, context).
+    ``integrated``: the file was written or newly confirmed, so also status ``integrated``,
+    the new hash and the time; otherwise (unchanged) only the revision and context, and
+    ``updated_at`` stays. One statement for all (PostgreSQL: UPDATE .. FROM VALUES; an ORM
+    flush would send one UPDATE per file), and the same values on the loaded objects, so
+    the session has nothing left to write for them."""
     if not marks:
         return
     now = datetime.now(timezone.utc)
     t = File.__table__
+    rows = [(f.id, h, rev, ctx) for f, h, rev, ctx in marks]
     if session.get_bind().dialect.name == "postgresql":
-        v = values(column("fid", Integer), column("h", String), name="v").data(
-            [(f.id, h) for f, h in marks])
-        session.execute(update(t).where(t.c.id == v.c.fid).values(
-            integrated_hash=v.c.h, status="integrated", updated_at=now))
+        v = values(column("fid", Integer), column("h", String), column("rev", Integer),
+                   column("ctx", String), name="v").data(rows)
+        where, h, rev, ctx = t.c.id == v.c.fid, v.c.h, v.c.rev, v.c.ctx
+        params = None
     else:  # executemany is in-process on SQLite
-        session.execute(update(t).where(t.c.id == bindparam("fid")).values(
-            integrated_hash=bindparam("h"), status="integrated", updated_at=now),
-            [{"fid": f.id, "h": h} for f, h in marks])
-    for f, h in marks:
-        set_committed_value(f, "integrated_hash", h)
-        set_committed_value(f, "status", "integrated")
-        set_committed_value(f, "updated_at", now)
+        where, h, rev, ctx = (t.c.id == bindparam("fid"), bindparam("h"), bindparam("rev"),
+                              bindparam("ctx"))
+        params = [dict(zip(("fid", "h", "rev", "ctx"), r)) for r in rows]
+    stamp = {"integrated_rev": rev, "integrated_ctx": ctx}
+    if integrated:
+        stamp.update(integrated_hash=h, status="integrated", updated_at=now)
+    else:
+        stamp["updated_at"] = t.c.updated_at  # keep it (not the column's onupdate)
+    session.execute(update(t).where(where).values(**stamp), params)
+    for f, h, rev, ctx in marks:
+        set_committed_value(f, "integrated_rev", rev)
+        set_committed_value(f, "integrated_ctx", ctx)
+        if integrated:
+            set_committed_value(f, "integrated_hash", h)
+            set_committed_value(f, "status", "integrated")
+            set_committed_value(f, "updated_at", now)
 
 
 def sync_agencies(session: Session, engine: Engine) -> int:
@@ -436,23 +451,95 @@ def sync_agencies(session: Session, engine: Engine) -> int:
 # --------------------------------------------------------------------------- phase
 
 
-def integrate(session: Session, shared_engine: Engine, storage, *, agency: str | None = None,
-              file_ref: str | None = None, chunk: int = CHUNK, force: bool = False) -> dict:
-    """``force``: files whose content is unchanged are written again too (one
-    ``forced_rerun`` event each)."""
-    engine = ensure_contract(shared_engine)
-    files = select_files(session, agency=agency, file_ref=file_ref,
-                         statuses=("ocr_done", "integrated"))
+def contexts(agencies: dict, holder: dict, storage, shared_identity: str) -> dict[int, str]:
+    """Per creating agency, a hash of everything a file's record depends on besides the
+    file's own rows: the record's version, the shared database, where objects live, the
+    agency's code and name and today's holder. A file integrated under another context
+    (an agency renamed or merged, storage moved, a new shared database) is a candidate."""
+    where = storage.url("x")
+    out = {}
+    for aid, a in agencies.items():
+        h = agencies[holder.get(aid, aid)]
+        out[aid] = _hash([RECORD_VERSION, shared_identity, where, a.code, a.name, h.code])
+    return out
+
+
+def _candidates(session: Session, ctx_of: dict[int, str], *, agency, file_ref,
+                recheck: bool) -> tuple[list[int], int]:
+    """Ids of the files to build a record for, in select_files' order, and how many of
+    the others are skipped as unchanged (integrated at their current revision and context).
+    Reads a few columns of each file, not the files' pages."""
+    q = files_query(select(File.id, File.agency_id, File.status, File.content_rev,
+                           File.integrated_rev, File.integrated_ctx),
+                    agency=agency, file_ref=file_ref, statuses=("ocr_done", "integrated"))
     # only files the description phase has read: a secret document raises access first
-    files = [f for f in files if f.described_hash is not None]
+    q = q.where(File.described_hash.is_not(None))
+    ids, skipped = [], 0
+    for r in session.execute(q):
+        if recheck or r.status != "integrated" or r.integrated_rev != r.content_rev \
+                or r.integrated_ctx != ctx_of.get(r.agency_id):
+            ids.append(r.id)
+        else:
+            skipped += 1
+    return ids, skipped
+
+
+def _contexts_now(session: Session, engine: Engine, storage) -> dict[int, str]:
+    agencies = {a.id: a for a in session.scalars(select(Agency))}
+    with engine.connect() as conn:
+        return contexts(agencies, current_successors(session), storage, identity(conn))
+
+
+def agencies_with_changes(session: Session, shared_engine: Engine, storage) -> set[int]:
+    """Ids of the agencies with a file to integrate: new (``ocr_done``), changed since it
+    was integrated (its revision moved) or integrated in another context. Two grouped
+    queries over ``files``, not a read of every file (the integration DAG's list)."""
+    engine = ensure_contract(shared_engine)
+    revisions.ensure(session.connection())
+    ctx_of = _contexts_now(session, engine, storage)
+    described = File.described_hash.is_not(None)
+    out = set(session.scalars(select(File.agency_id).distinct().where(described, or_(
+        File.status == "ocr_done",
+        (File.status == "integrated") & or_(File.integrated_rev.is_(None),
+                                             File.integrated_rev != File.content_rev)))))
+    for aid, ctx in session.execute(select(File.agency_id, File.integrated_ctx).distinct()
+                                    .where(described, File.status == "integrated")):
+        if ctx != ctx_of.get(aid):
+            out.add(aid)
+    return out
+
+
+def _files(session: Session, ids: list[int]) -> list[tuple[File, int]]:
+    """These files with their content revision as of this read (read before their pages
+    and documents, so it never claims a later change), in the order of ``ids``."""
+    got = {f.id: (f, rev) for f, rev in session.execute(
+        select(File, File.content_rev.label("rev")).where(File.id.in_(ids)))}
+    return [got[i] for i in ids if i in got]
+
+
+def integrate(session: Session, shared_engine: Engine, storage, *, agency: str | None = None,
+              file_ref: str | None = None, chunk: int = CHUNK, force: bool = False,
+              recheck: bool = False) -> dict:
+    """``force``: files whose content is unchanged are written again too (one
+    ``forced_rerun`` event each). ``recheck``: build every file's record and compare it
+    with the shared database, not only the files whose content revision or context moved
+    (after the shared database was restored from a backup, say)."""
+    engine = ensure_contract(shared_engine)
+    revisions.ensure(session.connection())
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     holder = current_successors(session)
     n_agencies = sync_agencies(session, engine)
-    done = unchanged = n_changes = forced = 0
+    with engine.connect() as conn:
+        ctx_of = contexts(agencies, holder, storage, identity(conn))
+    candidates, unchanged = _candidates(session, ctx_of, agency=agency, file_ref=file_ref,
+                                        recheck=recheck or force)
+    done = n_changes = forced = 0
     ids: list[int] = []
     errors: list[dict] = []
-    for start in range(0, len(files), chunk):
-        part = files[start:start + chunk]
+    for start in range(0, len(candidates), chunk):
+        loaded = _files(session, candidates[start:start + chunk])
+        part = [f for f, _ in loaded]
+        rev_of = {f.id: rev for f, rev in loaded}
         fids = [f.id for f in part]
         pages_of, docs_of = _load(session, fids)
         recs = [build_record(f, pages_of.get(f.id, []), docs_of.get(f.id, []), agencies,
@@ -480,14 +567,17 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                         errors.append({"file_code": code, "file_id": rec["file"].id,
                                        "reason": f"Không ghi được vào CSDL dùng chung: {exc}"[:500]})
         failed = {e["file_code"] for e in errors}
-        marks: list[tuple[File, str]] = []
+        marks: list[tuple[File, str, int, str]] = []
+        seen: list[tuple[File, str, int, str]] = []
         for rec in recs:
             f, code = rec["file"], rec["row"]["file_code"]
             if code in failed:
                 continue
+            mark = (f, rec["hash"], rev_of[f.id], ctx_of[f.agency_id])
             same = f.integrated_hash == rec["hash"] and f.status == "integrated"
             if code not in written and same:
                 unchanged += 1
+                seen.append(mark)
                 continue
             if same and force:
                 events.record_forced(session, entity="files", entity_id=f.id, phase="integration",
@@ -504,7 +594,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                 events.record(session, entity="files", entity_id=f.id, phase="integration",
                               action="integrated", agency_id=f.agency_id,
                               before={"status": f.status}, after={"status": "integrated"})
-            marks.append((f, rec["hash"]))
+            marks.append(mark)
             done += 1
             ids.append(f.id)
         for e in errors:
@@ -512,7 +602,8 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
                 events.record(session, entity="files", entity_id=e["file_id"],
                               phase="integration", action="failed",
                               details={"reason": e["reason"]})
-        _mark_integrated(session, marks)
+        _mark(session, marks, integrated=True)
+        _mark(session, seen, integrated=False)
         session.flush()  # the chunk's events, batched
     return {"files": done, "unchanged": unchanged, "forced": forced, "file_ids": ids,
             "changes": n_changes,
