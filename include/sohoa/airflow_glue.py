@@ -144,13 +144,17 @@ def phase_dag(
     prepare: Callable[[], object] | None = None,
     heavy: bool = False,
     unit: str = "hồ sơ",
+    extra_params: dict[str, Param] | None = None,
 ):
     """``prepare``: run by the first task after the project database's migrations
     (integration: the shared database's contract migrations). ``heavy``: the per-agency
     task runs in the heavy queue and pool (OCR). ``unit``: what the run note counts
-    ("hồ sơ", "danh mục")."""
+    ("hồ sơ", "danh mục"). ``extra_params``: the phase's own switches on the trigger
+    form, passed by name to ``runner`` and to ``lister`` (when it takes them)."""
     params = dict(RERUN_PARAMS) if takes_file else {
         k: v for k, v in RERUN_PARAMS.items() if k != "file"}
+    extra = dict(extra_params or {})
+    params.update(extra)
     takes_force = _accepts(runner, "force")
     placement = {"queue": heavy_queue(), "pool": heavy_pool()} if heavy else {}
 
@@ -174,7 +178,7 @@ def phase_dag(
             if prepare is not None:
                 prepare()
             p = get_current_context()["params"]
-            listed = lister(p.get("agency"))
+            listed = lister(p.get("agency"), **{k: p.get(k) for k in extra if _accepts(lister, k)})
             if p.get("force") and takes_force and takes_file:
                 # work already done is what force redoes: its agencies count too
                 return agencies_to_force(listed, p.get("agency"))
@@ -188,6 +192,7 @@ def phase_dag(
             kwargs = {"file_ref": ctx["params"].get("file")} if takes_file else {}
             if takes_force:
                 kwargs["force"] = bool(ctx["params"].get("force"))
+            kwargs.update({k: ctx["params"].get(k) for k in extra})
             with events.operator(_operator(ctx)):
                 return runner(agency, **kwargs)
 

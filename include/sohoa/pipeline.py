@@ -58,6 +58,23 @@ def agencies_with_work(statuses: tuple[str, ...] | None, agency: str | None = No
         return list(dict.fromkeys(s.scalars(q)))
 
 
+def agencies_to_integrate(agency: str | None = None, shared_engine: Engine | None = None,
+                          recheck: bool = False) -> list[str]:
+    """Agency codes with files to integrate: new, changed since they were integrated, or
+    integrated in another context (sohoa.integration.phase.agencies_with_changes); every
+    agency with described files when ``recheck``."""
+    engine = shared_engine or shared_engine_from_settings()
+    with session_scope() as s:
+        if recheck:
+            ids = set(s.scalars(select(File.agency_id).where(File.described_hash.is_not(None))))
+        else:
+            ids = integration.agencies_with_changes(s, engine, get_storage())
+        q = select(Agency.code).where(Agency.id.in_(ids)).order_by(Agency.code)
+        if agency:
+            q = q.where(Agency.code == agency.strip().upper())
+        return list(s.scalars(q))
+
+
 def agencies_to_force(listed: list[str], agency: str | None = None) -> list[str]:
     """The agencies a forced rerun works on: those with work (``listed``) and those whose
     files are already done (only the named one when ``agency`` is given)."""
@@ -239,12 +256,15 @@ def migrate_shared(shared_engine: Engine | None = None) -> str:
 
 
 def run_integration(agency: str | None = None, file_ref: str | None = None,
-                    shared_engine: Engine | None = None, force: bool = False) -> dict:
+                    shared_engine: Engine | None = None, force: bool = False,
+                    recheck: bool = False) -> dict:
+    """``recheck``: compare every file's record with the shared database, not only the
+    files that changed (after the shared database was restored from a backup)."""
     settings = get_settings()
     engine = shared_engine or shared_engine_from_settings()
     with session_scope() as s:
         out = integration.integrate(s, engine, get_storage(settings), agency=agency,
-                                    file_ref=file_ref, force=force)
+                                    file_ref=file_ref, force=force, recheck=recheck)
     out["changed"] = bool(out["files"])
     out["outcome"] = outcome(done=out["files"], redone=out["forced"], unchanged=out["unchanged"])
     return out

@@ -44,6 +44,12 @@ def test_rerun_params(dagbag, dag_id):
     assert {"agency", "file"} <= set(params.keys())
 
 
+def test_integration_can_recheck_every_file(dagbag):
+    params = dagbag.dags["integration"].params
+    assert params["recheck"] is False  # off unless an operator asks
+    assert "recheck" not in dagbag.dags["ocr"].params  # the integration DAG's own switch
+
+
 def test_phases_chain_through_assets(dagbag):
     """Each phase's announced asset schedules the next one."""
     produced = {}
