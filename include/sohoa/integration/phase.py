@@ -18,7 +18,7 @@ import json
 import logging
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Integer, String, bindparam, column, or_, select, update, values
+from sqlalchemy import Integer, String, bindparam, column, func, or_, select, update, values
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -464,24 +464,38 @@ def contexts(agencies: dict, holder: dict, storage, shared_identity: str) -> dic
     return out
 
 
+_DESCRIBED = File.described_hash.is_not(None)  # a secret document raises access first
+
+
+def _stale_agencies(session: Session, ctx_of: dict[int, str], **filters) -> set[int]:
+    """Agencies with an integrated file built in another context than today's (one
+    grouped read of ``files``)."""
+    q = files_query(select(File.agency_id, File.integrated_ctx), **filters,
+                    statuses=("integrated",)).where(_DESCRIBED).order_by(None).distinct()
+    return {aid for aid, ctx in session.execute(q) if ctx != ctx_of.get(aid)}
+
+
+def _changed(session: Session, ctx_of: dict[int, str], **filters):
+    """The condition for files to build a record for: not integrated yet, changed since
+    (revision moved) or integrated in another context."""
+    return or_(File.status != "integrated", File.integrated_rev.is_(None),
+               File.integrated_rev != File.content_rev,
+               *[(File.agency_id == a) & File.integrated_ctx.is_distinct_from(ctx_of.get(a))
+                 for a in sorted(_stale_agencies(session, ctx_of, **filters))])
+
+
 def _candidates(session: Session, ctx_of: dict[int, str], *, agency, file_ref,
                 recheck: bool) -> tuple[list[int], int]:
     """Ids of the files to build a record for, in select_files' order, and how many of
-    the others are skipped as unchanged (integrated at their current revision and context).
-    Reads a few columns of each file, not the files' pages."""
-    q = files_query(select(File.id, File.agency_id, File.status, File.content_rev,
-                           File.integrated_rev, File.integrated_ctx),
-                    agency=agency, file_ref=file_ref, statuses=("ocr_done", "integrated"))
-    # only files the description phase has read: a secret document raises access first
-    q = q.where(File.described_hash.is_not(None))
-    ids, skipped = [], 0
-    for r in session.execute(q):
-        if recheck or r.status != "integrated" or r.integrated_rev != r.content_rev \
-                or r.integrated_ctx != ctx_of.get(r.agency_id):
-            ids.append(r.id)
-        else:
-            skipped += 1
-    return ids, skipped
+    the others are skipped as unchanged (integrated at their current revision and
+    context). The database picks them: unchanged files are counted, not read."""
+    filters = {"agency": agency, "file_ref": file_ref}
+    q = files_query(select(File.id), **filters, statuses=("ocr_done", "integrated")).where(_DESCRIBED)
+    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+    if not recheck:
+        q = q.where(_changed(session, ctx_of, **filters))
+    ids = list(session.scalars(q))
+    return ids, total - len(ids)
 
 
 def _contexts_now(session: Session, engine: Engine, storage) -> dict[int, str]:
@@ -492,21 +506,14 @@ def _contexts_now(session: Session, engine: Engine, storage) -> dict[int, str]:
 
 def agencies_with_changes(session: Session, shared_engine: Engine, storage) -> set[int]:
     """Ids of the agencies with a file to integrate: new (``ocr_done``), changed since it
-    was integrated (its revision moved) or integrated in another context. Two grouped
-    queries over ``files``, not a read of every file (the integration DAG's list)."""
+    was integrated (its revision moved) or integrated in another context (the integration
+    DAG's list; grouped reads of ``files``, no file's pages)."""
     engine = ensure_contract(shared_engine)
     revisions.ensure(session.connection())
     ctx_of = _contexts_now(session, engine, storage)
-    described = File.described_hash.is_not(None)
-    out = set(session.scalars(select(File.agency_id).distinct().where(described, or_(
-        File.status == "ocr_done",
-        (File.status == "integrated") & or_(File.integrated_rev.is_(None),
-                                             File.integrated_rev != File.content_rev)))))
-    for aid, ctx in session.execute(select(File.agency_id, File.integrated_ctx).distinct()
-                                    .where(described, File.status == "integrated")):
-        if ctx != ctx_of.get(aid):
-            out.add(aid)
-    return out
+    q = (select(File.agency_id).distinct()
+         .where(_DESCRIBED, File.status.in_(("ocr_done", "integrated")), _changed(session, ctx_of)))
+    return set(session.scalars(q))
 
 
 def _files(session: Session, ids: list[int]) -> list[tuple[File, int]]:
