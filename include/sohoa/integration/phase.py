@@ -1,9 +1,11 @@
 """Integration into the shared database (CSDL dùng chung) that other city systems read.
 
 For every OCR'd file: its metadata, page text, documents (from the description phase)
-and PDF/A objects, keyed by file code, plus the agencies (with successors). A file
-whose content hash equals the shared database's is not touched (a rerun writes nothing
-and records no event). Changed files are written a chunk at a time, each chunk in one
+and PDF/A objects, keyed by file code, plus the agencies (with successors). Only
+candidates are read: files not integrated yet, files whose content revision moved since
+(sohoa.core.db.revisions) and files built in another context (agency, holder, storage,
+shared database). A candidate whose content hash equals the shared database's is not
+touched (a rerun writes nothing and records no event). Changed files are written a chunk at a time, each chunk in one
 transaction of the shared database together with its change-feed rows: a crash leaves
 the previous version of every file of the chunk visible, never half of one. A file that
 fails to write is retried alone and, if it still fails, reported with its reason while
