@@ -5,8 +5,9 @@ and PDF/A objects, keyed by file code, plus the agencies (with successors). Only
 candidates are read: files not integrated yet, files whose content revision moved since
 (sohoa.core.db.revisions) and files built in another context (agency, holder, storage,
 shared database). A candidate whose content hash equals the shared database's is not
-touched (a rerun writes nothing and records no event). Changed files are written a chunk at a time, each chunk in one
-transaction of the shared database together with its change-feed rows: a crash leaves
+touched (a rerun writes nothing and records no event). Changed files are written a chunk
+at a time, each chunk in one transaction of the shared database together with its
+change-feed rows: a crash leaves
 the previous version of every file of the chunk visible, never half of one. A file that
 fails to write is retried alone and, if it still fails, reported with its reason while
 the others go on. Confidential files carry metadata only (no text, no PDF URI).
@@ -453,11 +454,14 @@ def sync_agencies(session: Session, engine: Engine) -> int:
 # --------------------------------------------------------------------------- phase
 
 
-def contexts(agencies: dict, holder: dict, storage, shared_identity: str) -> dict[int, str]:
+def contexts(agencies: dict, holder: dict, storage, engine: Engine) -> dict[int, str]:
     """Per creating agency, a hash of everything a file's record depends on besides the
-    file's own rows: the record's version, the shared database, where objects live, the
-    agency's code and name and today's holder. A file integrated under another context
-    (an agency renamed or merged, storage moved, a new shared database) is a candidate."""
+    file's own rows: the record's version, the shared database (``engine``'s identity),
+    where objects live, the agency's code and name and today's holder. A file integrated
+    under another context (an agency renamed or merged, storage moved, a new shared
+    database) is a candidate."""
+    with engine.connect() as conn:
+        shared_identity = identity(conn)
     where = storage.url("x")
     out = {}
     for aid, a in agencies.items():
@@ -500,19 +504,14 @@ def _candidates(session: Session, ctx_of: dict[int, str], *, agency, file_ref,
     return ids, total - len(ids)
 
 
-def _contexts_now(session: Session, engine: Engine, storage) -> dict[int, str]:
-    agencies = {a.id: a for a in session.scalars(select(Agency))}
-    with engine.connect() as conn:
-        return contexts(agencies, current_successors(session), storage, identity(conn))
-
-
 def agencies_with_changes(session: Session, shared_engine: Engine, storage) -> set[int]:
     """Ids of the agencies with a file to integrate: new (``ocr_done``), changed since it
     was integrated (its revision moved) or integrated in another context (the integration
     DAG's list; grouped reads of ``files``, no file's pages)."""
     engine = ensure_contract(shared_engine)
     revisions.ensure(session.connection())
-    ctx_of = _contexts_now(session, engine, storage)
+    ctx_of = contexts({a.id: a for a in session.scalars(select(Agency))},
+                      current_successors(session), storage, engine)
     q = (select(File.agency_id).distinct()
          .where(_DESCRIBED, File.status.in_(("ocr_done", "integrated")), _changed(session, ctx_of)))
     return set(session.scalars(q))
@@ -538,8 +537,7 @@ def integrate(session: Session, shared_engine: Engine, storage, *, agency: str |
     agencies = {a.id: a for a in session.scalars(select(Agency))}
     holder = current_successors(session)
     n_agencies = sync_agencies(session, engine)
-    with engine.connect() as conn:
-        ctx_of = contexts(agencies, holder, storage, identity(conn))
+    ctx_of = contexts(agencies, holder, storage, engine)
     candidates, unchanged = _candidates(session, ctx_of, agency=agency, file_ref=file_ref,
                                         recheck=recheck or force)
     done = n_changes = forced = 0
