@@ -114,6 +114,14 @@ def edit(eng, ids_sql: str, tag: str) -> float:
     return time.perf_counter() - t0
 
 
+def page_and_document_triggers(eng, action: str) -> None:
+    """ENABLE or DISABLE the revision triggers on pages and documents."""
+    with eng.begin() as c:
+        for t in revisions.TRIGGERS:
+            if t != "trg_rev_files":
+                c.execute(text(f"ALTER TABLE {t.split('_')[2]} {action} TRIGGER {t}"))
+
+
 def integrate(project, shared, storage, label: str, **kw) -> dict:
     t0 = time.perf_counter()
     with session_scope(project) as s:
@@ -166,15 +174,10 @@ def main() -> None:
         integrate(project, shared, storage, "rerun, nothing changed")
         # what the triggers cost a writer: the same kind of UPDATE with and without them
         t_with = edit(project, changed.replace("= 0", "= 3"), "4")
-        with project.begin() as c:
-            for t in revisions.TRIGGERS:
-                if t != "trg_rev_files":
-                    c.execute(text(f"ALTER TABLE {t.split('_')[2]} DISABLE TRIGGER {t}"))
+        page_and_document_triggers(project, "DISABLE")
         t_without = edit(project, changed.replace("= 0", "= 4"), "5")
+        page_and_document_triggers(project, "ENABLE")
         with project.begin() as c:
-            for t in revisions.TRIGGERS:
-                if t != "trg_rev_files":
-                    c.execute(text(f"ALTER TABLE {t.split('_')[2]} ENABLE TRIGGER {t}"))
             c.execute(text(f"UPDATE files SET content_rev = content_rev + 1 "
                            f"WHERE id IN ({changed.replace('= 0', '= 4')})"))  # seen after all
         print(f"  {'writer: one page of each of ' + format(args.changed, ',') + ' files, triggers on':<58} "
@@ -192,9 +195,7 @@ def main() -> None:
                 from sohoa.intake.agencies import current_successors
 
                 agencies = {a.id: a for a in s.scalars(select(Agency))}
-                with shared.connect() as c:
-                    ctx = phase.contexts(agencies, current_successors(s), storage,
-                                         contract.identity(c))
+                ctx = phase.contexts(agencies, current_successors(s), storage, shared)
             with project.begin() as c:
                 for aid, h in ctx.items():
                     c.execute(text("UPDATE files SET status = 'integrated', integrated_rev = "
