@@ -46,8 +46,9 @@ TRIGGERS = ("trg_rev_files", "trg_rev_pages_ins", "trg_rev_pages_del", "trg_rev_
 TABLES = ("files", "pages", "documents")
 
 
-def _changed(cols, old: str = "OLD", new: str = "NEW") -> str:
-    return " OR ".join(f"{old}.{c} IS DISTINCT FROM {new}.{c}" for c in cols)
+def _changed(cols, distinct: str = "IS DISTINCT FROM") -> str:
+    """Any of ``cols`` differs between OLD and NEW (SQLite spells the operator IS NOT)."""
+    return " OR ".join(f"OLD.{c} {distinct} NEW.{c}" for c in cols)
 
 
 _BUMP = "UPDATE files SET content_rev = content_rev + 1 WHERE id IN ({ids})"
@@ -77,15 +78,14 @@ _PG = [
 ]
 
 _SQLITE = [
-    # SQLite compares with IS NOT (its IS DISTINCT FROM)
     f"""CREATE TRIGGER trg_rev_files AFTER UPDATE OF {", ".join(FILE_COLUMNS)} ON files
-        WHEN {_changed(FILE_COLUMNS).replace("IS DISTINCT FROM", "IS NOT")}
+        WHEN {_changed(FILE_COLUMNS, "IS NOT")}
         BEGIN {_BUMP.format(ids="NEW.id")}; END""",
     *[f"""CREATE TRIGGER trg_rev_{t}_{op[:3].lower()} AFTER {op} ON {t}
           BEGIN {_BUMP.format(ids=("NEW" if op == "INSERT" else "OLD") + ".file_id")}; END"""
       for t in ("pages", "documents") for op in ("INSERT", "DELETE")],
     *[f"""CREATE TRIGGER trg_rev_{t}_upd AFTER UPDATE OF {", ".join(cols)} ON {t}
-          WHEN {_changed(cols).replace("IS DISTINCT FROM", "IS NOT")}
+          WHEN {_changed(cols, "IS NOT")}
           BEGIN {_BUMP.format(ids="OLD.file_id, NEW.file_id")}; END"""
       for t, cols in (("pages", PAGE_COLUMNS), ("documents", DOCUMENT_COLUMNS))],
 ]
